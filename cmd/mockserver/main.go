@@ -1,0 +1,58 @@
+// Command mockserver serves the token APIs of openapi.yaml from fixtures,
+// validating every request against the contract.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/tokenmock/tokenmock/mockserver"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cfg, err := mockserver.ParseConfig(args, getenv, stderr)
+	if errors.Is(err, mockserver.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "mockserver: %v\n", err)
+		return 2
+	}
+	if cfg.ShowVersion {
+		fmt.Fprintf(stdout, "mockserver %s\n", version)
+		return 0
+	}
+	log := mockserver.NewLogger(cfg.LogFormat, stderr)
+	srv, err := mockserver.New(cfg, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "mockserver: %v\n", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := srv.Open(); err != nil {
+		fmt.Fprintf(stderr, "mockserver: %v\n", err)
+		return 1
+	}
+	<-ctx.Done()
+	log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Close(sctx); err != nil {
+		log.Error("shutdown", "err", err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,140 @@
+package mockserver
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is everything the server is started with. It is loaded in one
+// place, ParseConfig (flag > environment > default), and checked there.
+type Config struct {
+	Addr            string        // listen address
+	SpecFile        string        // openapi.yaml to serve; "" for the embedded one
+	FixturesDir     string        // fixture directory; "" for the embedded ones
+	LogFormat       string        // text or json
+	MaxBody         int64         // request body limit in bytes
+	ShutdownTimeout time.Duration // how long requests in flight may finish
+	ShowVersion     bool
+}
+
+// DefaultConfig is the configuration of `mockserver` with no flags.
+func DefaultConfig() Config {
+	return Config{
+		Addr:            "127.0.0.1:8080",
+		LogFormat:       "text",
+		MaxBody:         1 << 20,
+		ShutdownTimeout: 10 * time.Second,
+	}
+}
+
+// EnvPrefix prefixes the environment variable of each flag:
+// -fixtures is MOCKSERVER_FIXTURES.
+const EnvPrefix = "MOCKSERVER_"
+
+// ErrHelp is returned by ParseConfig when -help was asked for; the usage
+// has been written.
+var ErrHelp = flag.ErrHelp
+
+// ParseConfig reads the configuration from command-line arguments and the
+// environment (getenv), flags winning over environment variables. Usage and
+// errors are written to out.
+func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Config, error) {
+	cfg := DefaultConfig()
+	fs := flag.NewFlagSet("mockserver", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address (host:port; port 0 picks a free port)")
+	fs.StringVar(&cfg.SpecFile, "spec", "", "OpenAPI file to serve instead of the embedded openapi.yaml")
+	fs.StringVar(&cfg.FixturesDir, "fixtures", "", "fixture directory to use instead of the embedded fixtures")
+	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "log format: text or json")
+	fs.Var(byteSize{&cfg.MaxBody}, "max-body", "request body limit (bytes, or with KiB/MiB)")
+	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "time given to requests in flight on SIGINT/SIGTERM")
+	fs.BoolVar(&cfg.ShowVersion, "version", false, "print the version and exit")
+	fs.Usage = func() {
+		fmt.Fprintf(out, "Usage: mockserver [flags]\n\nA mock server for the token APIs of openapi.yaml. Every flag can also be set\nby an environment variable: -log-format is %sLOG_FORMAT.\n\nFlags:\n", EnvPrefix)
+		fs.PrintDefaults()
+	}
+
+	// The environment sets values first, so that flags override them.
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		env := EnvPrefix + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v := getenv(env); v != "" {
+			if err := f.Value.Set(v); err != nil {
+				errs = append(errs, fmt.Errorf("environment %s=%q: %w", env, v, err))
+			}
+		}
+	})
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		errs = append(errs, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " ")))
+	}
+	errs = append(errs, cfg.Validate())
+	if err := errors.Join(errs...); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+// Validate reports every value of c that cannot work.
+func (c Config) Validate() error {
+	var errs []error
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("-log-format %q: want text or json", c.LogFormat))
+	}
+	if c.MaxBody <= 0 {
+		errs = append(errs, fmt.Errorf("-max-body %d: must be positive", c.MaxBody))
+	}
+	if c.ShutdownTimeout < 0 {
+		errs = append(errs, fmt.Errorf("-shutdown-timeout %s: must not be negative", c.ShutdownTimeout))
+	}
+	if c.Addr == "" {
+		errs = append(errs, errors.New("-addr: must not be empty"))
+	}
+	return errors.Join(errs...)
+}
+
+// byteSize is a flag.Value for sizes such as 1048576, 512KiB or 1MiB.
+type byteSize struct{ n *int64 }
+
+func (b byteSize) String() string {
+	if b.n == nil {
+		return ""
+	}
+	return strconv.FormatInt(*b.n, 10)
+}
+
+func (b byteSize) Set(s string) error {
+	mult := int64(1)
+	num := strings.TrimSpace(s)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"B", 1}} {
+		if strings.HasSuffix(num, u.suffix) {
+			num, mult = strings.TrimSpace(strings.TrimSuffix(num, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n < 0 {
+		return fmt.Errorf("%q is not a size (bytes, or a number with KiB, MiB or GiB)", s)
+	}
+	*b.n = n * mult
+	return nil
+}
+
+// NewLogger returns the structured logger for a -log-format.
+func NewLogger(format string, w io.Writer) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}

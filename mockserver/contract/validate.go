@@ -1,0 +1,236 @@
+package contract
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+
+	"github.com/tokenmock/tokenmock/mockserver/problem"
+	"github.com/tokenmock/tokenmock/mockserver/xmlcodec"
+)
+
+// CheckSecurity answers 401 when the request carries none of the
+// credentials the operation's security requirements ask for. The mock
+// checks presence, not value: it has no sessions to check against.
+func (o *Operation) CheckSecurity(ctx context.Context, req *http.Request) *problem.Problem {
+	if len(o.security) == 0 {
+		return nil
+	}
+	input := &openapi3filter.RequestValidationInput{
+		Request: req,
+		Route:   o.Route,
+		Options: &openapi3filter.Options{AuthenticationFunc: presentCredentials},
+	}
+	err := openapi3filter.ValidateSecurityRequirements(ctx, input, o.security)
+	if err == nil {
+		return nil
+	}
+	var viols []problem.Violation
+	var sre *openapi3filter.SecurityRequirementsError
+	if errors.As(err, &sre) {
+		for _, e := range sre.Errors {
+			var me missingCredential
+			if errors.As(e, &me) {
+				viols = append(viols, problem.Violation{Location: me.name, Rule: "security", Detail: me.Error()})
+			}
+		}
+	}
+	if len(viols) == 0 {
+		viols = []problem.Violation{{Rule: "security", Detail: err.Error()}}
+	}
+	return problem.New(http.StatusUnauthorized, "the request carries no credentials the operation accepts", viols...)
+}
+
+type missingCredential struct{ name, in string }
+
+func (m missingCredential) Error() string {
+	return fmt.Sprintf("%s %s is missing or empty", m.in, m.name)
+}
+
+// presentCredentials is an openapi3filter.AuthenticationFunc that accepts
+// any non-empty credential in the place its scheme names.
+func presentCredentials(_ context.Context, in *openapi3filter.AuthenticationInput) error {
+	s := in.SecurityScheme
+	req := in.RequestValidationInput.Request
+	switch s.Type {
+	case "apiKey":
+		var v string
+		switch s.In {
+		case "header":
+			v = req.Header.Get(s.Name)
+		case "query":
+			v = req.URL.Query().Get(s.Name)
+		case "cookie":
+			if c, err := req.Cookie(s.Name); err == nil {
+				v = c.Value
+			}
+		}
+		if strings.TrimSpace(v) == "" {
+			return missingCredential{name: s.Name, in: s.In}
+		}
+	case "http":
+		h := req.Header.Get("Authorization")
+		scheme, cred, _ := strings.Cut(h, " ")
+		if !strings.EqualFold(scheme, s.Scheme) || strings.TrimSpace(cred) == "" {
+			return missingCredential{name: "Authorization", in: "header"}
+		}
+	default:
+		if req.Header.Get("Authorization") == "" {
+			return missingCredential{name: "Authorization", in: "header"}
+		}
+	}
+	return nil
+}
+
+var bodyOptions = &openapi3filter.Options{MultiError: true, KeepValidatedValue: true, SkipSettingDefaults: true}
+
+// ValidateBody checks body, of the given media type (one of RequestTypes),
+// against the operation's request schema and returns the decoded value. A
+// 400 problem lists every violation found.
+func (o *Operation) ValidateBody(ctx context.Context, req *http.Request, mediaType string, body []byte) (any, *problem.Problem) {
+	rb := o.Route.Operation.RequestBody
+	if rb == nil || rb.Value == nil {
+		return nil, nil
+	}
+	// A private request: kin-openapi reads and replaces the body, and looks
+	// up the schema by Content-Type, which is given here already matched.
+	r := &http.Request{
+		Method:        req.Method,
+		URL:           req.URL,
+		Header:        http.Header{"Content-Type": {mediaType}},
+		Body:          io.NopCloser(bytes.NewReader(body)),
+		ContentLength: int64(len(body)),
+		GetBody:       func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil },
+	}
+	r = r.WithContext(ctx)
+	input := &openapi3filter.RequestValidationInput{Request: r, Route: o.Route, Options: bodyOptions}
+	err := openapi3filter.ValidateRequestBody(ctx, input, rb.Value)
+	if err != nil {
+		viols := Violations(err, mediaType, o.RequestSchemas[mediaType])
+		return nil, problem.New(http.StatusBadRequest, fmt.Sprintf("the %s body does not match the contract of %s", kind(mediaType), o.ID), viols...)
+	}
+	if vb, ok := r.Body.(interface{ ValidatedValue() any }); ok {
+		return vb.ValidatedValue(), nil
+	}
+	return nil, nil
+}
+
+func kind(mediaType string) string {
+	switch {
+	case IsXML(mediaType):
+		return "XML"
+	case IsJSON(mediaType):
+		return "JSON"
+	}
+	return mediaType
+}
+
+// Mismatch is an answer that breaks the contract.
+type Mismatch struct {
+	Violations []problem.Violation
+}
+
+func (m *Mismatch) Error() string {
+	parts := make([]string, len(m.Violations))
+	for i, v := range m.Violations {
+		parts[i] = v.String()
+	}
+	return strings.Join(parts, "; ")
+}
+
+// ValidateResponse checks an answer of the operation: its status must be
+// documented and its body must match the schema of that status and
+// media type (XML through the same schema-guided decoder as requests).
+func (o *Operation) ValidateResponse(ctx context.Context, status int, header http.Header, body []byte) error {
+	req, _ := http.NewRequestWithContext(ctx, o.Method, o.Path, nil)
+	input := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, Route: o.Route},
+		Status:                 status,
+		Header:                 header,
+		Body:                   io.NopCloser(bytes.NewReader(body)),
+		Options:                &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
+	}
+	err := openapi3filter.ValidateResponse(ctx, input)
+	if err == nil {
+		return nil
+	}
+	mt := strings.ToLower(strings.TrimSpace(strings.Split(header.Get("Content-Type"), ";")[0]))
+	var schema *openapi3.Schema
+	if resp := o.Route.Operation.Responses.Status(status); resp != nil && resp.Value != nil {
+		if media := resp.Value.Content.Get(mt); media != nil && media.Schema != nil {
+			schema = media.Schema.Value
+		}
+	}
+	return &Mismatch{Violations: Violations(err, mt, schema)}
+}
+
+// Violations flattens the errors of kin-openapi and of the XML decoder into
+// violations located by JSON pointer (JSON) or XML path (XML).
+func Violations(err error, mediaType string, schema *openapi3.Schema) []problem.Violation {
+	var out []problem.Violation
+	var walk func(error)
+	walk = func(err error) {
+		var xe *xmlcodec.Error
+		var me openapi3.MultiError
+		var se *openapi3.SchemaError
+		var pe *openapi3filter.ParseError
+		var re *openapi3filter.RequestError
+		var rse *openapi3filter.ResponseError
+		switch {
+		case errors.As(err, &xe):
+			for _, v := range xe.Violations {
+				out = append(out, problem.Violation{Location: v.Path, Rule: v.Rule, Detail: v.Detail})
+			}
+		case errors.As(err, &me):
+			for _, e := range me {
+				walk(e)
+			}
+		case errors.As(err, &se):
+			ptr := se.JSONPointer()
+			out = append(out, problem.Violation{Location: location(ptr, mediaType, schema), Rule: se.SchemaField, Detail: se.Reason})
+		case errors.As(err, &pe):
+			out = append(out, problem.Violation{Rule: "syntax", Detail: "the body does not parse as " + kind(mediaType) + ": " + rootCause(pe)})
+		case errors.As(err, &re) && errors.Is(re.Err, openapi3filter.ErrInvalidRequired):
+			out = append(out, problem.Violation{Rule: "required", Detail: "the request body is required"})
+		case errors.As(err, &re) && re.Err == nil:
+			out = append(out, problem.Violation{Rule: "content-type", Detail: re.Reason})
+		case errors.As(err, &rse) && rse.Err == nil:
+			out = append(out, problem.Violation{Rule: "response", Detail: rse.Reason})
+		default:
+			out = append(out, problem.Violation{Rule: "contract", Detail: err.Error()})
+		}
+	}
+	walk(err)
+	return out
+}
+
+func rootCause(pe *openapi3filter.ParseError) string {
+	var err error = pe
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err.Error()
+		}
+		err = next
+	}
+}
+
+// location renders a JSON pointer for a body of the given media type.
+func location(ptr []string, mediaType string, schema *openapi3.Schema) string {
+	if IsXML(mediaType) && schema != nil {
+		return xmlcodec.Path(schema, ptr)
+	}
+	var b strings.Builder
+	for _, p := range ptr {
+		b.WriteByte('/')
+		b.WriteString(strings.NewReplacer("~", "~0", "/", "~1").Replace(p))
+	}
+	return b.String()
+}

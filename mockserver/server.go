@@ -1,0 +1,199 @@
+// Package mockserver is the HTTP side of tokenmock: an Echo server that
+// routes every request of openapi.yaml through the contract, rejects the
+// ones that break it, and answers the others from fixtures. It is the only
+// package that knows Echo; the contract, XML mapping and fixtures live in
+// its subpackages.
+package mockserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	tokenmock "github.com/tokenmock/tokenmock"
+	"github.com/tokenmock/tokenmock/fixtures"
+	"github.com/tokenmock/tokenmock/mockserver/contract"
+	"github.com/tokenmock/tokenmock/mockserver/fixture"
+	"github.com/tokenmock/tokenmock/mockserver/problem"
+)
+
+// Server serves the contract. Build it with New, then either mount Handler
+// (tests) or Open a listener; Close shuts it down gracefully.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	Contract *contract.Contract
+	Fixtures *fixture.Set
+	echo     *echo.Echo
+	http     *http.Server
+	ln       net.Listener
+	done     chan error
+}
+
+// New loads the spec and fixtures named by cfg (the embedded ones by
+// default) and checks them; any mistake stops here with a message that
+// names the file.
+func New(cfg Config, log *slog.Logger) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	specData, specName := tokenmock.Spec, tokenmock.SpecName
+	if cfg.SpecFile != "" {
+		b, err := os.ReadFile(cfg.SpecFile)
+		if err != nil {
+			return nil, fmt.Errorf("read spec: %w", err)
+		}
+		specData, specName = b, cfg.SpecFile
+	}
+	c, err := contract.Load(specData, specName)
+	if err != nil {
+		return nil, err
+	}
+	var fsys fs.FS = fixtures.FS
+	fixName := "fixtures (embedded)"
+	if cfg.FixturesDir != "" {
+		if st, err := os.Stat(cfg.FixturesDir); err != nil || !st.IsDir() {
+			return nil, fmt.Errorf("-fixtures %s: not a readable directory", cfg.FixturesDir)
+		}
+		fsys, fixName = os.DirFS(cfg.FixturesDir), filepath.Clean(cfg.FixturesDir)
+	}
+	set, err := fixture.Load(fsys, fixName, c)
+	if err != nil {
+		return nil, fmt.Errorf("fixtures do not match %s:\n%w", specName, err)
+	}
+	s := &Server{cfg: cfg, log: log, Contract: c, Fixtures: set}
+	s.echo = s.newEcho()
+	return s, nil
+}
+
+func (s *Server) newEcho() *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.echoError
+	e.Use(s.recoverPanics)
+	e.Any("/*", s.serve)
+	return e
+}
+
+// Handler is the server's http.Handler, for httptest.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// Open starts listening on cfg.Addr and serving in the background.
+func (s *Server) Open() error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
+	}
+	s.ln = ln
+	s.http = &http.Server{
+		Handler:           s.echo,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	s.done = make(chan error, 1)
+	go func() { s.done <- s.http.Serve(ln) }()
+	s.log.Info("listening", "addr", ln.Addr().String(), "operations", len(s.Contract.Operations))
+	return nil
+}
+
+// Addr is the address the server listens on, once open.
+func (s *Server) Addr() string {
+	if s.ln == nil {
+		return ""
+	}
+	return s.ln.Addr().String()
+}
+
+// Close stops accepting connections and waits for requests in flight,
+// up to ctx's deadline.
+func (s *Server) Close(ctx context.Context) error {
+	if s.http == nil {
+		return nil
+	}
+	err := s.http.Shutdown(ctx)
+	if serr := <-s.done; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	return err
+}
+
+// recoverPanics turns a panic into a 500 with the stack in the log, and
+// keeps the server running.
+func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				if r == http.ErrAbortHandler {
+					panic(r)
+				}
+				s.log.Error("panic while serving", "method", c.Request().Method, "path", c.Request().URL.Path, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+				err = s.writeProblem(c, problem.New(http.StatusInternalServerError, "internal error"))
+			}
+		}()
+		return next(c)
+	}
+}
+
+// echoError renders errors Echo raises itself (its router's 404 and 405
+// for methods it does not route) as problems.
+func (s *Server) echoError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status := http.StatusInternalServerError
+	detail := "internal error"
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		status = he.Code
+		detail = fmt.Sprint(he.Message)
+	}
+	if status >= 500 {
+		s.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+	}
+	_ = s.writeProblem(c, problem.New(status, detail))
+}
+
+func (s *Server) writeProblem(c echo.Context, p *problem.Problem) error {
+	req := c.Request()
+	body, ct := p.Render(contract.WantsXML(req.Header.Get("Accept"), req.Header.Get("Content-Type")))
+	for k, vs := range p.Header {
+		for _, v := range vs {
+			c.Response().Header().Add(k, v)
+		}
+	}
+	return c.Blob(p.Status, ct, body)
+}
+
+// readBody reads the request body up to the configured limit: 413 beyond.
+func (s *Server) readBody(req *http.Request) ([]byte, *problem.Problem) {
+	if req.ContentLength > s.cfg.MaxBody {
+		return nil, problem.Newf(http.StatusRequestEntityTooLarge, "the body has %d bytes; the limit is %d", req.ContentLength, s.cfg.MaxBody)
+	}
+	if req.Body == nil || req.Body == http.NoBody {
+		return nil, nil
+	}
+	body, err := io.ReadAll(io.LimitReader(req.Body, s.cfg.MaxBody+1))
+	if err != nil {
+		return nil, problem.Newf(http.StatusBadRequest, "the body could not be read: %v", err)
+	}
+	if int64(len(body)) > s.cfg.MaxBody {
+		return nil, problem.Newf(http.StatusRequestEntityTooLarge, "the body is larger than the limit of %d bytes", s.cfg.MaxBody)
+	}
+	return body, nil
+}

@@ -1,0 +1,388 @@
+package xmlcodec
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/beevik/etree"
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+)
+
+// Violation is one way an XML document breaks its schema.
+type Violation struct {
+	Path   string // XML path of the element, e.g. /TokenRequest/Authentication
+	Rule   string // syntax, root, namespace, order, unknown, duplicate, type, nil, text, attribute
+	Detail string
+}
+
+// Error lists every violation found in one document, in document order.
+type Error struct {
+	Violations []Violation
+}
+
+var _ error = (*Error)(nil)
+
+func (e *Error) Error() string {
+	parts := make([]string, len(e.Violations))
+	for i, v := range e.Violations {
+		parts[i] = v.Path + ": " + v.Detail
+	}
+	return "xml: " + strings.Join(parts, "; ")
+}
+
+// Limits bound the work a hostile document can cause.
+type Limits struct {
+	MaxDepth int // element nesting; 0 means DefaultMaxDepth
+}
+
+// DefaultMaxDepth is deeper than any DataContract document of this API.
+const DefaultMaxDepth = 64
+
+// BodyDecoder is an openapi3filter.BodyDecoder for XML bodies: register it
+// for application/xml and both request and response validation read XML.
+func BodyDecoder(body io.Reader, _ http.Header, ref *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
+	data, err := io.ReadAll(body)
+	if err != nil {
+		return nil, fmt.Errorf("read xml body: %w", err)
+	}
+	if ref == nil || ref.Value == nil {
+		return nil, errors.New("xml: no schema for the body")
+	}
+	return Decode(data, ref.Value, Limits{})
+}
+
+// Register installs BodyDecoder for the XML media types in openapi3filter's
+// process-wide registry. Call it before serving: the registry must not change
+// while requests are validated.
+func Register() {
+	openapi3filter.RegisterBodyDecoder("application/xml", BodyDecoder)
+}
+
+// Decode parses data and maps it to a value (map[string]any, []any, string,
+// float64, bool or nil) guided by schema s, whose xml object names the
+// document element. Every structural violation is collected; if any is
+// found the returned error is an *Error.
+func Decode(data []byte, s *openapi3.Schema, lim Limits) (any, error) {
+	if lim.MaxDepth <= 0 {
+		lim.MaxDepth = DefaultMaxDepth
+	}
+	rootName, rootNS, ok := RootName(s)
+	if !ok {
+		return nil, errors.New("xml: the body schema has no xml.name for its document element")
+	}
+	d := &decoder{}
+	if v := declaredEncoding(data); v != "" && !strings.EqualFold(v, "utf-8") {
+		d.add("", "encoding", fmt.Sprintf("encoding %q is not supported: send UTF-8", v))
+		return nil, d.err()
+	}
+	doc := etree.NewDocument()
+	doc.ReadSettings.MaxDepth = lim.MaxDepth
+	if err := doc.ReadFromBytes(data); err != nil {
+		if errors.Is(err, etree.ErrMaxDepth) {
+			d.add("", "depth", fmt.Sprintf("elements nest deeper than the limit of %d", lim.MaxDepth))
+		} else {
+			d.add("", "syntax", "not well-formed XML: "+strings.TrimPrefix(err.Error(), "XML syntax error "))
+		}
+		return nil, d.err()
+	}
+	var root *etree.Element
+	for _, tok := range doc.Child {
+		switch t := tok.(type) {
+		case *etree.Element:
+			if root != nil {
+				d.add("/"+t.Tag, "syntax", "a second document element; XML has exactly one")
+				continue
+			}
+			root = t
+		case *etree.Directive:
+			d.add("", "doctype", "a DOCTYPE or other directive is not allowed")
+		case *etree.CharData:
+			if strings.TrimSpace(t.Data) != "" {
+				d.add("", "syntax", "text outside the document element")
+			}
+		}
+	}
+	if root == nil {
+		d.add("", "syntax", "no document element")
+		return nil, d.err()
+	}
+	if len(d.violations) > 0 {
+		return nil, d.err()
+	}
+	path := "/" + root.Tag
+	if !d.checkName(root, path) {
+		return nil, d.err()
+	}
+	if root.Tag != rootName {
+		d.add(path, "root", fmt.Sprintf("document element is %s, the contract wants %s", root.Tag, rootName))
+		return nil, d.err()
+	}
+	if ns := root.NamespaceURI(); ns != rootNS {
+		d.add(path, "namespace", fmt.Sprintf("element in namespace %s, the contract wants %s", nsName(ns), nsName(rootNS)))
+		return nil, d.err()
+	}
+	v := d.value(root, s, rootNS, path)
+	if len(d.violations) > 0 {
+		return v, d.err()
+	}
+	return v, nil
+}
+
+// declaredEncoding returns the encoding named in an XML declaration, if any.
+func declaredEncoding(data []byte) string {
+	data = bytes.TrimLeft(data, " \t\r\n")
+	if !bytes.HasPrefix(data, []byte("<?xml")) {
+		return ""
+	}
+	end := bytes.Index(data, []byte("?>"))
+	if end < 0 {
+		return ""
+	}
+	decl := string(data[:end])
+	i := strings.Index(decl, "encoding")
+	if i < 0 {
+		return ""
+	}
+	rest := strings.TrimLeft(decl[i+len("encoding"):], " \t\r\n=")
+	if rest == "" || (rest[0] != '"' && rest[0] != '\'') {
+		return ""
+	}
+	q := rest[0]
+	rest = rest[1:]
+	if j := strings.IndexByte(rest, q); j >= 0 {
+		return rest[:j]
+	}
+	return ""
+}
+
+func nsName(ns string) string {
+	if ns == "" {
+		return "(none)"
+	}
+	return ns
+}
+
+type decoder struct {
+	violations []Violation
+}
+
+func (d *decoder) add(path, rule, detail string) {
+	d.violations = append(d.violations, Violation{Path: path, Rule: rule, Detail: detail})
+}
+
+func (d *decoder) err() error {
+	if len(d.violations) == 0 {
+		return nil
+	}
+	return &Error{Violations: d.violations}
+}
+
+// checkName reports an element whose prefix is not declared: etree resolves
+// it to no namespace without a word.
+func (d *decoder) checkName(el *etree.Element, path string) bool {
+	if el.Space != "" && el.NamespaceURI() == "" {
+		d.add(path, "namespace", fmt.Sprintf("prefix %q is not declared", el.Space))
+		return false
+	}
+	return true
+}
+
+// attributes checks el's attributes and reports whether it is i:nil="true".
+func (d *decoder) attributes(el *etree.Element, path string) (isNil bool) {
+	for i := range el.Attr {
+		a := &el.Attr[i]
+		if a.Space == "xmlns" || (a.Space == "" && a.Key == "xmlns") {
+			continue
+		}
+		if a.Space != "" && a.NamespaceURI() == NSInstance && a.Key == "nil" {
+			switch a.Value {
+			case "true", "1":
+				isNil = true
+			case "false", "0":
+			default:
+				d.add(path, "nil", fmt.Sprintf("i:nil is %q, want true or false", a.Value))
+			}
+			continue
+		}
+		name := a.Key
+		if a.Space != "" {
+			name = a.Space + ":" + a.Key
+		}
+		d.add(path, "attribute", fmt.Sprintf("unexpected attribute %s", name))
+	}
+	return isNil
+}
+
+// value decodes el against s. ns is the namespace el's own members inherit
+// when their schema names none.
+func (d *decoder) value(el *etree.Element, s *openapi3.Schema, ns, path string) any {
+	if d.attributes(el, path) {
+		if len(el.ChildElements()) > 0 || strings.TrimSpace(text(el)) != "" {
+			d.add(path, "nil", "an element with i:nil=\"true\" must be empty")
+		}
+		return nil
+	}
+	if s.XML != nil && s.XML.Namespace != "" {
+		ns = s.XML.Namespace
+	}
+	switch {
+	case isObject(s):
+		return d.object(el, s, ns, path)
+	case isArray(s):
+		return d.array(el, s, ns, path)
+	}
+	for _, c := range el.ChildElements() {
+		d.add(path+"/"+c.Tag, "unknown", fmt.Sprintf("element %s holds a value, not elements", el.Tag))
+	}
+	t := text(el)
+	switch {
+	case s.Type.Is(openapi3.TypeString):
+		return t
+	case s.Type.Is(openapi3.TypeInteger):
+		n, err := strconv.ParseInt(strings.TrimSpace(t), 10, 64)
+		if err != nil {
+			d.add(path, "type", fmt.Sprintf("%q is not an integer", cut(t)))
+			return t
+		}
+		return float64(n)
+	case s.Type.Is(openapi3.TypeNumber):
+		f, err := strconv.ParseFloat(strings.TrimSpace(t), 64)
+		if err != nil {
+			d.add(path, "type", fmt.Sprintf("%q is not a number", cut(t)))
+			return t
+		}
+		return f
+	case s.Type.Is(openapi3.TypeBoolean):
+		switch strings.TrimSpace(t) {
+		case "true", "1":
+			return true
+		case "false", "0":
+			return false
+		}
+		d.add(path, "type", fmt.Sprintf("%q is not a boolean (true or false)", cut(t)))
+		return t
+	}
+	return t
+}
+
+func (d *decoder) object(el *etree.Element, s *openapi3.Schema, ns, path string) any {
+	oi := info(s)
+	out := make(map[string]any, len(oi.order))
+	last := -1
+	lastName := ""
+	for _, tok := range el.Child {
+		switch c := tok.(type) {
+		case *etree.CharData:
+			if strings.TrimSpace(c.Data) != "" {
+				d.add(path, "text", fmt.Sprintf("text %q among the members of %s", cut(c.Data), el.Tag))
+			}
+			continue
+		case *etree.Element:
+			cpath := path + "/" + c.Tag
+			if !d.checkName(c, cpath) {
+				continue
+			}
+			name, ok := oi.byElem[c.Tag]
+			if !ok {
+				d.add(cpath, "unknown", fmt.Sprintf("element %s is not a member of %s (members: %s)", c.Tag, el.Tag, strings.Join(oi.elems(), ", ")))
+				continue
+			}
+			want := oi.nsOf[name]
+			if want == "" {
+				want = ns
+			}
+			if got := c.NamespaceURI(); got != want {
+				d.add(cpath, "namespace", fmt.Sprintf("element in namespace %s, the contract wants %s", nsName(got), nsName(want)))
+				continue
+			}
+			if _, dup := out[name]; dup {
+				d.add(cpath, "duplicate", fmt.Sprintf("member %s appears twice", c.Tag))
+				continue
+			}
+			if r := oi.rank[name]; r < last {
+				d.add(cpath, "order", fmt.Sprintf("member %s must come before %s (DataContract order: %s)", c.Tag, lastName, strings.Join(oi.elems(), ", ")))
+			} else {
+				last, lastName = r, c.Tag
+			}
+			out[name] = d.value(c, s.Properties[name].Value, want, cpath)
+		}
+	}
+	return out
+}
+
+func (d *decoder) array(el *etree.Element, s *openapi3.Schema, ns, path string) any {
+	out := []any{}
+	var items *openapi3.Schema
+	if s.Items != nil {
+		items = s.Items.Value
+	}
+	item := itemName(el.Tag, s)
+	itemNS := ns
+	if items != nil && items.XML != nil && items.XML.Namespace != "" {
+		itemNS = items.XML.Namespace
+	}
+	n := 0
+	for _, tok := range el.Child {
+		switch c := tok.(type) {
+		case *etree.CharData:
+			if strings.TrimSpace(c.Data) != "" {
+				d.add(path, "text", fmt.Sprintf("text %q among the items of %s", cut(c.Data), el.Tag))
+			}
+		case *etree.Element:
+			n++
+			cpath := fmt.Sprintf("%s/%s[%d]", path, c.Tag, n)
+			if !d.checkName(c, cpath) {
+				continue
+			}
+			if c.Tag != item {
+				d.add(cpath, "unknown", fmt.Sprintf("element %s in %s, the contract wants %s items", c.Tag, el.Tag, item))
+				continue
+			}
+			if got := c.NamespaceURI(); got != itemNS {
+				d.add(cpath, "namespace", fmt.Sprintf("element in namespace %s, the contract wants %s", nsName(got), nsName(itemNS)))
+				continue
+			}
+			if items == nil {
+				out = append(out, text(c))
+				continue
+			}
+			out = append(out, d.value(c, items, itemNS, cpath))
+		}
+	}
+	return out
+}
+
+// elems lists the member element names in order, for messages.
+func (oi *objectInfo) elems() []string {
+	out := make([]string, len(oi.order))
+	for i, name := range oi.order {
+		out[i] = oi.elemOf[name]
+	}
+	return out
+}
+
+// text is the character data directly inside el (CDATA included).
+func text(el *etree.Element) string {
+	var b strings.Builder
+	for _, tok := range el.Child {
+		if c, ok := tok.(*etree.CharData); ok {
+			b.WriteString(c.Data)
+		}
+	}
+	return b.String()
+}
+
+// cut shortens a value quoted in a message.
+func cut(s string) string {
+	const max = 40
+	if len(s) <= max {
+		return s
+	}
+	return s[:max] + "…"
+}
