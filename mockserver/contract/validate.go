@@ -193,8 +193,14 @@ func Violations(err error, mediaType string, schema *openapi3.Schema) []problem.
 				walk(e)
 			}
 		case errors.As(err, &se):
-			ptr := se.JSONPointer()
-			out = append(out, problem.Violation{Location: location(ptr, mediaType, schema), Rule: se.SchemaField, Detail: se.Reason})
+			ptr, rule := se.JSONPointer(), se.SchemaField
+			// kin-openapi reports an unknown member at its parent object;
+			// point at the member itself.
+			var extra string
+			if _, err := fmt.Sscanf(se.Reason, "property %q is unsupported", &extra); err == nil {
+				ptr, rule = append(ptr, extra), "additionalProperties"
+			}
+			out = append(out, problem.Violation{Location: location(ptr, mediaType, schema), Rule: rule, Detail: se.Reason})
 		case errors.As(err, &pe):
 			out = append(out, problem.Violation{Rule: "syntax", Detail: "the body does not parse as " + kind(mediaType) + ": " + rootCause(pe)})
 		case errors.As(err, &re) && errors.Is(re.Err, openapi3filter.ErrInvalidRequired):
