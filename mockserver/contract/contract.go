@@ -6,8 +6,6 @@
 package contract
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -157,9 +155,9 @@ func (c *Contract) Find(req *http.Request) (*Operation, map[string]string, *prob
 	if err == nil {
 		return c.byOp[route.Operation], params, nil
 	}
-	var re *routers.RouteError
-	if errors.As(err, &re) && re.Reason == routers.ErrMethodNotAllowed.Error() {
-		allow := c.allowed(req)
+	// The legacy router tells a wrong method from an unknown path only for
+	// paths without parameters, so ask it about every method instead.
+	if allow := c.allowed(req); len(allow) > 0 {
 		p := problem.Newf(http.StatusMethodNotAllowed, "%s is not allowed on %s; allowed: %s", req.Method, req.URL.Path, strings.Join(allow, ", "))
 		p.Header = http.Header{"Allow": {strings.Join(allow, ", ")}}
 		return nil, nil, p
@@ -171,10 +169,10 @@ func (c *Contract) Find(req *http.Request) (*Operation, map[string]string, *prob
 // router itself so that path templates match exactly as for routing.
 func (c *Contract) allowed(req *http.Request) []string {
 	var out []string
+	r := *req // shallow: the router reads only the method and URL
 	for _, m := range []string{http.MethodDelete, http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPatch, http.MethodPost, http.MethodPut, http.MethodTrace} {
-		r := req.Clone(context.Background())
 		r.Method = m
-		if _, _, err := c.router.FindRoute(r); err == nil {
+		if _, _, err := c.router.FindRoute(&r); err == nil {
 			out = append(out, m)
 		}
 	}

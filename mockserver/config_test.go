@@ -1,0 +1,55 @@
+package mockserver_test
+
+import (
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tokenmock/tokenmock/mockserver"
+)
+
+func TestParseConfig(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		check   func(mockserver.Config) bool
+		wantErr string
+	}{
+		{"defaults", nil, nil, func(c mockserver.Config) bool {
+			return c.Addr == "127.0.0.1:8080" && c.LogFormat == "text" && c.MaxBody == 1<<20 && c.SpecFile == "" && c.FixturesDir == ""
+		}, ""},
+		{"flags", []string{"-addr", ":0", "-log-format", "json", "-max-body", "2KiB", "-spec", "s.yaml", "-fixtures", "fx"}, nil, func(c mockserver.Config) bool {
+			return c.Addr == ":0" && c.LogFormat == "json" && c.MaxBody == 2048 && c.SpecFile == "s.yaml" && c.FixturesDir == "fx"
+		}, ""},
+		{"environment", nil, map[string]string{"MOCKSERVER_ADDR": "127.0.0.1:9", "MOCKSERVER_SHUTDOWN_TIMEOUT": "3s"}, func(c mockserver.Config) bool {
+			return c.Addr == "127.0.0.1:9" && c.ShutdownTimeout == 3*time.Second
+		}, ""},
+		{"flag beats environment", []string{"-addr", "127.0.0.1:1"}, map[string]string{"MOCKSERVER_ADDR": "127.0.0.1:9"}, func(c mockserver.Config) bool {
+			return c.Addr == "127.0.0.1:1"
+		}, ""},
+		{"bad log format", []string{"-log-format", "xml"}, nil, nil, `-log-format "xml": want text or json`},
+		{"bad size", []string{"-max-body", "lots"}, nil, nil, `"lots" is not a size`},
+		{"bad environment value", nil, map[string]string{"MOCKSERVER_MAX_BODY": "-1"}, nil, `environment MOCKSERVER_MAX_BODY="-1"`},
+		{"unknown flag", []string{"-colour"}, nil, nil, "flag provided but not defined: -colour"},
+		{"stray argument", []string{"serve"}, nil, nil, "unexpected arguments: serve"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := mockserver.ParseConfig(tc.args, func(k string) string { return tc.env[k] }, io.Discard)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("got %v, want an error with %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tc.check(cfg) {
+				t.Errorf("got %+v", cfg)
+			}
+		})
+	}
+}
