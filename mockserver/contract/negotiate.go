@@ -11,8 +11,8 @@ import (
 )
 
 // RequestMediaType returns which of the operation's request media types the
-// Content-Type header names: a 415 problem when none. Parameters other than
-// charset=utf-8 are refused, since the mock decodes UTF-8 only.
+// Content-Type header names: a 415 problem when none. A charset other than
+// utf-8 (or utf-16, which .NET writes, for XML) is refused.
 func (o *Operation) RequestMediaType(contentType string) (string, *problem.Problem) {
 	offered := strings.Join(o.RequestTypes, ", ")
 	if contentType == "" {
@@ -25,8 +25,8 @@ func (o *Operation) RequestMediaType(contentType string) (string, *problem.Probl
 	if !slices.Contains(o.RequestTypes, mt) {
 		return "", problem.Newf(http.StatusUnsupportedMediaType, "Content-Type %s is not accepted by %s; it accepts %s", mt, o.ID, offered)
 	}
-	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
-		return "", problem.Newf(http.StatusUnsupportedMediaType, "charset %s is not supported; send utf-8", cs)
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !(IsXML(mt) && strings.EqualFold(cs, "utf-16")) {
+		return "", problem.Newf(http.StatusUnsupportedMediaType, "charset %s is not supported; send utf-8 (or utf-16 for XML)", cs)
 	}
 	return mt, nil
 }

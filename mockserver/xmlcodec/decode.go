@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/beevik/etree"
 	"github.com/getkin/kin-openapi/openapi3"
@@ -77,8 +79,13 @@ func Decode(data []byte, s *openapi3.Schema, lim Limits) (any, error) {
 		return nil, errors.New("xml: the body schema has no xml.name for its document element")
 	}
 	d := &decoder{}
-	if v := declaredEncoding(data); v != "" && !strings.EqualFold(v, "utf-8") {
-		d.add("", "encoding", fmt.Sprintf("encoding %q is not supported: send UTF-8", v))
+	data, wasUTF16 := toUTF8(data)
+	if v := declaredEncoding(data); v != "" && !strings.EqualFold(v, "utf-8") && !(wasUTF16 && strings.EqualFold(v, "utf-16")) {
+		d.add("", "encoding", fmt.Sprintf("encoding %q is not supported: send UTF-8, or UTF-16 with a byte order mark", v))
+		return nil, d.err()
+	}
+	if !utf8.Valid(data) {
+		d.add("", "encoding", "the document is not valid UTF-8")
 		return nil, d.err()
 	}
 	doc := etree.NewDocument()
@@ -132,6 +139,28 @@ func Decode(data []byte, s *openapi3.Schema, lim Limits) (any, error) {
 		return v, d.err()
 	}
 	return v, nil
+}
+
+// toUTF8 drops a UTF-8 byte order mark (.NET's XmlWriter writes one) and
+// converts UTF-16 with a byte order mark to UTF-8.
+func toUTF8(data []byte) ([]byte, bool) {
+	switch {
+	case bytes.HasPrefix(data, []byte{0xEF, 0xBB, 0xBF}):
+		return data[3:], false
+	case len(data) >= 2 && (data[0] == 0xFF && data[1] == 0xFE || data[0] == 0xFE && data[1] == 0xFF):
+		little := data[0] == 0xFF
+		data = data[2:]
+		units := make([]uint16, len(data)/2)
+		for i := range units {
+			if little {
+				units[i] = uint16(data[2*i]) | uint16(data[2*i+1])<<8
+			} else {
+				units[i] = uint16(data[2*i])<<8 | uint16(data[2*i+1])
+			}
+		}
+		return []byte(string(utf16.Decode(units))), true
+	}
+	return data, false
 }
 
 // declaredEncoding returns the encoding named in an XML declaration, if any.

@@ -3,6 +3,7 @@ package xmlcodec_test
 import (
 	"strings"
 	"testing"
+	"unicode/utf16"
 
 	"github.com/getkin/kin-openapi/openapi3"
 
@@ -55,6 +56,8 @@ func TestDecodeAccepts(t *testing.T) {
 			map[string]any{"AccountId": ""}},
 		{"escaped text and CDATA", `<TokenRequest xmlns="` + nsToken + `"><Authentication xmlns="` + nsMessages + `"><AccountId>a&amp;b&lt;c</AccountId><SecurityToken><![CDATA[x<y]]></SecurityToken></Authentication></TokenRequest>`,
 			map[string]any{"AccountId": "a&b<c", "SecurityToken": "x<y"}},
+		{"UTF-8 byte order mark", "\xEF\xBB\xBF" + `<?xml version="1.0" encoding="utf-8"?>` + seedRequest, map[string]any{"AccountId": "String", "SecurityToken": "String"}},
+		{"UTF-16LE with byte order mark", utf16le(`<?xml version="1.0" encoding="utf-16"?>` + seedRequest), map[string]any{"AccountId": "String", "SecurityToken": "String"}},
 		{"comments are ignored", `<!-- c --><TokenRequest xmlns="` + nsToken + `"><!-- c --><Authentication xmlns="` + nsMessages + `"><AccountId>1</AccountId></Authentication></TokenRequest>`,
 			map[string]any{"AccountId": "1"}},
 	}
@@ -117,6 +120,7 @@ func TestDecodeRejects(t *testing.T) {
 		{"two roots", `<TokenRequest xmlns="` + nsToken + `"/><TokenRequest xmlns="` + nsToken + `"/>`, "/TokenRequest", "syntax", "second document element"},
 		{"text after the root", `<TokenRequest xmlns="` + nsToken + `"/>junk`, "", "syntax", "outside"},
 		{"doctype", `<!DOCTYPE TokenRequest [<!ENTITY x "y">]><TokenRequest xmlns="` + nsToken + `"/>`, "", "doctype", "DOCTYPE"},
+		{"invalid UTF-8", xmlAuthDoc("<AccountId>\xff\xfe</AccountId>"), "", "encoding", "not valid UTF-8"},
 		{"utf-16 declared", `<?xml version="1.0" encoding="utf-16"?><TokenRequest xmlns="` + nsToken + `"/>`, "", "encoding", "utf-16"},
 	}
 	for _, tc := range tests {
@@ -218,4 +222,16 @@ func TestPath(t *testing.T) {
 			t.Errorf("Path(%v): got %s, want %s", tc.ptr, got, tc.want)
 		}
 	}
+}
+
+func utf16le(s string) string {
+	out := []byte{0xFF, 0xFE}
+	for _, u := range utf16.Encode([]rune(s)) {
+		out = append(out, byte(u), byte(u>>8))
+	}
+	return string(out)
+}
+
+func xmlAuthDoc(inner string) string {
+	return `<TokenRequest xmlns="` + nsToken + `"><Authentication xmlns="` + nsMessages + `">` + inner + `</Authentication></TokenRequest>`
 }
