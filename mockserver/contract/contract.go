@@ -110,8 +110,8 @@ func newOperation(doc *openapi3.T, path string, item *openapi3.PathItem, method 
 			if media.Schema != nil && media.Schema.Value != nil {
 				o.RequestSchemas[mt] = media.Schema.Value
 				if IsXML(mt) {
-					if _, _, ok := xmlcodec.RootName(media.Schema.Value); !ok {
-						return nil, fmt.Errorf("%s: requestBody %s: the schema needs xml.name for its document element", where, mt)
+					if err := xmlcodec.CheckBodySchema(media.Schema.Value); err != nil {
+						return nil, fmt.Errorf("%s: requestBody %s: %w", where, mt, err)
 					}
 				}
 			}
@@ -120,17 +120,17 @@ func newOperation(doc *openapi3.T, path string, item *openapi3.PathItem, method 
 	}
 	seen := map[string]bool{}
 	for code, resp := range op.Responses.Map() {
-		if !strings.HasPrefix(code, "2") || resp.Value == nil {
+		if resp.Value == nil {
 			continue
 		}
 		for mt, media := range resp.Value.Content {
 			mt = strings.ToLower(mt)
 			if IsXML(mt) && media.Schema != nil && media.Schema.Value != nil {
-				if _, _, ok := xmlcodec.RootName(media.Schema.Value); !ok {
-					return nil, fmt.Errorf("%s: responses.%s %s: the schema needs xml.name for its document element", where, code, mt)
+				if err := xmlcodec.CheckBodySchema(media.Schema.Value); err != nil {
+					return nil, fmt.Errorf("%s: responses.%s %s: %w", where, code, mt, err)
 				}
 			}
-			if !seen[mt] {
+			if strings.HasPrefix(code, "2") && !seen[mt] {
 				seen[mt] = true
 				o.ResponseTypes = append(o.ResponseTypes, mt)
 			}

@@ -74,9 +74,8 @@ func Decode(data []byte, s *openapi3.Schema, lim Limits) (any, error) {
 	if lim.MaxDepth <= 0 {
 		lim.MaxDepth = DefaultMaxDepth
 	}
-	rootName, rootNS, ok := RootName(s)
-	if !ok {
-		return nil, errors.New("xml: the body schema has no xml.name for its document element")
+	if err := CheckBodySchema(s); err != nil {
+		return nil, fmt.Errorf("xml: %w", err)
 	}
 	d := &decoder{}
 	data, wasUTF16 := toUTF8(data)
@@ -126,12 +125,31 @@ func Decode(data []byte, s *openapi3.Schema, lim Limits) (any, error) {
 	if !d.checkName(root, path) {
 		return nil, d.err()
 	}
-	if root.Tag != rootName {
-		d.add(path, "root", fmt.Sprintf("document element is %s, the contract wants %s", root.Tag, rootName))
+	// The schema, or the alternative of a oneOf, that names this element.
+	var names []string
+	var byName *openapi3.Schema
+	for _, alt := range Alternatives(s) {
+		name, ns, _ := RootName(alt)
+		names = append(names, name)
+		if name != root.Tag {
+			continue
+		}
+		if byName == nil {
+			byName = alt
+		}
+		if ns == root.NamespaceURI() {
+			s, byName = alt, nil
+			break
+		}
+	}
+	if byName != nil {
+		_, want, _ := RootName(byName)
+		d.add(path, "namespace", fmt.Sprintf("element in namespace %s, the contract wants %s", nsName(root.NamespaceURI()), nsName(want)))
 		return nil, d.err()
 	}
-	if ns := root.NamespaceURI(); ns != rootNS {
-		d.add(path, "namespace", fmt.Sprintf("element in namespace %s, the contract wants %s", nsName(ns), nsName(rootNS)))
+	rootName, rootNS, _ := RootName(s)
+	if root.Tag != rootName || root.NamespaceURI() != rootNS {
+		d.add(path, "root", fmt.Sprintf("document element is %s, the contract wants %s", root.Tag, strings.Join(names, " or ")))
 		return nil, d.err()
 	}
 	v := d.value(root, s, rootNS, path)

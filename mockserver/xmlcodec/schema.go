@@ -12,6 +12,7 @@
 package xmlcodec
 
 import (
+	"errors"
 	"slices"
 	"strconv"
 	"sync"
@@ -126,10 +127,47 @@ func RootName(s *openapi3.Schema) (name, namespace string, ok bool) {
 	return s.XML.Name, s.XML.Namespace, true
 }
 
+// Alternatives returns the schemas a body may have: the members of a oneOf
+// or anyOf (each naming its own document element), else s itself.
+func Alternatives(s *openapi3.Schema) []*openapi3.Schema {
+	refs := s.OneOf
+	if len(refs) == 0 {
+		refs = s.AnyOf
+	}
+	if len(refs) == 0 {
+		return []*openapi3.Schema{s}
+	}
+	out := make([]*openapi3.Schema, 0, len(refs))
+	for _, r := range refs {
+		if r != nil && r.Value != nil {
+			out = append(out, r.Value)
+		}
+	}
+	return out
+}
+
+// CheckBodySchema reports why s cannot describe an XML body, or nil.
+func CheckBodySchema(s *openapi3.Schema) error {
+	for _, alt := range Alternatives(s) {
+		if _, _, ok := RootName(alt); !ok {
+			return errors.New("the schema (and each of its oneOf/anyOf) needs xml.name for its document element")
+		}
+	}
+	return nil
+}
+
 // Path turns a JSON pointer into a value decoded from (or encoded to) XML
 // into the XML path of the same member: "/Errors/0/Code" under TokenResponse
 // becomes "/TokenResponse/Errors/Error[1]/Code".
 func Path(s *openapi3.Schema, pointer []string) string {
+	alts := Alternatives(s)
+	s = alts[0]
+	for _, alt := range alts {
+		if len(pointer) > 0 && alt.Properties[pointer[0]] != nil {
+			s = alt
+			break
+		}
+	}
 	root, _, ok := RootName(s)
 	if !ok {
 		root = "root"
