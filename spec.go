@@ -11,3 +11,8 @@ var Spec []byte
 
 // SpecName names the embedded spec in messages.
 const SpecName = "openapi.yaml (embedded)"
+
+// AdminSpec is the embedded admin.yaml: the admin API under /__mock.
+//
+//go:embed admin.yaml
+var AdminSpec []byte

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tokenmock/tokenmock/mockserver/scenario"
 )
 
 // Config is everything the server is started with. It is loaded in one
@@ -21,6 +23,18 @@ type Config struct {
 	MaxBody         int64         // request body limit in bytes
 	ShutdownTimeout time.Duration // how long requests in flight may finish
 	ShowVersion     bool
+
+	// Failures (see package scenario).
+	Scenario     string         // active from start-up until cleared
+	FailRate     float64        // fraction of requests that get FailScenario
+	FailScenario string         //
+	Latency      scenario.Range // added to every answer
+	Seed         int64          // seed of every random draw
+	SeedSet      bool           // false: a seed is drawn at start-up and logged
+	TimeoutMax   time.Duration  // how long a timeout fault holds a request at most
+	JournalSize  int            // requests kept by the journal
+	Admin        bool           // serve the admin API under /__mock
+	Validation   string         // enforce or report
 }
 
 // DefaultConfig is the configuration of `mockserver` with no flags.
@@ -30,6 +44,10 @@ func DefaultConfig() Config {
 		LogFormat:       "text",
 		MaxBody:         1 << 20,
 		ShutdownTimeout: 10 * time.Second,
+		TimeoutMax:      30 * time.Second,
+		JournalSize:     1000,
+		Admin:           true,
+		Validation:      "enforce",
 	}
 }
 
@@ -55,6 +73,22 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	fs.Var(byteSize{&cfg.MaxBody}, "max-body", "request body limit (bytes, or with KiB/MiB)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "time given to requests in flight on SIGINT/SIGTERM")
 	fs.BoolVar(&cfg.ShowVersion, "version", false, "print the version and exit")
+	fs.StringVar(&cfg.Scenario, "scenario", "", "scenario active from start-up until cleared through the admin API")
+	fs.Float64Var(&cfg.FailRate, "fail-rate", 0, "fraction (0..1) of requests that get -fail-scenario, drawn from the seeded generator")
+	fs.StringVar(&cfg.FailScenario, "fail-scenario", "", "scenario given to -fail-rate of the requests")
+	fs.Var(latencyFlag{&cfg.Latency}, "latency", "latency added to every answer: 50ms, or a range 50ms..200ms")
+	fs.Func("seed", "seed of every random draw (probabilities, delay ranges); default: drawn at start-up and logged", func(v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return fmt.Errorf("%q is not a whole number", v)
+		}
+		cfg.Seed, cfg.SeedSet = n, true
+		return nil
+	})
+	fs.DurationVar(&cfg.TimeoutMax, "timeout-max", cfg.TimeoutMax, "longest a timeout fault holds a request before closing the connection")
+	fs.IntVar(&cfg.JournalSize, "journal-size", cfg.JournalSize, "requests the journal keeps (a ring; 0 keeps none)")
+	fs.BoolVar(&cfg.Admin, "admin", cfg.Admin, "serve the admin API under /__mock")
+	fs.StringVar(&cfg.Validation, "validation", cfg.Validation, "enforce: answer contract violations with 4xx; report: log and journal them, and answer anyway")
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: mockserver [flags]\n\nA mock server for the token APIs of openapi.yaml. Every flag can also be set\nby an environment variable: -log-format is %sLOG_FORMAT.\n\nFlags:\n", EnvPrefix)
 		fs.PrintDefaults()
@@ -95,10 +129,44 @@ func (c Config) Validate() error {
 	if c.ShutdownTimeout < 0 {
 		errs = append(errs, fmt.Errorf("-shutdown-timeout %s: must not be negative", c.ShutdownTimeout))
 	}
+	if c.FailRate < 0 || c.FailRate > 1 {
+		errs = append(errs, fmt.Errorf("-fail-rate %v: want a fraction from 0 to 1", c.FailRate))
+	}
+	if (c.FailRate > 0) != (c.FailScenario != "") {
+		errs = append(errs, errors.New("-fail-rate and -fail-scenario go together"))
+	}
+	if c.TimeoutMax <= 0 {
+		errs = append(errs, fmt.Errorf("-timeout-max %s: must be positive", c.TimeoutMax))
+	}
+	if c.JournalSize < 0 {
+		errs = append(errs, fmt.Errorf("-journal-size %d: must not be negative", c.JournalSize))
+	}
+	if c.Validation != "enforce" && c.Validation != "report" {
+		errs = append(errs, fmt.Errorf("-validation %q: want enforce or report", c.Validation))
+	}
 	if c.Addr == "" {
 		errs = append(errs, errors.New("-addr: must not be empty"))
 	}
 	return errors.Join(errs...)
+}
+
+// latencyFlag is a flag.Value for a duration or a range of durations.
+type latencyFlag struct{ r *scenario.Range }
+
+func (l latencyFlag) String() string {
+	if l.r == nil || l.r.Max == 0 {
+		return ""
+	}
+	return l.r.String()
+}
+
+func (l latencyFlag) Set(s string) error {
+	r, err := scenario.ParseRange(s)
+	if err != nil {
+		return err
+	}
+	*l.r = r
+	return nil
 }
 
 // byteSize is a flag.Value for sizes such as 1048576, 512KiB or 1MiB.

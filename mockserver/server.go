@@ -12,6 +12,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -25,7 +26,9 @@ import (
 	"github.com/tokenmock/tokenmock/fixtures"
 	"github.com/tokenmock/tokenmock/mockserver/contract"
 	"github.com/tokenmock/tokenmock/mockserver/fixture"
+	"github.com/tokenmock/tokenmock/mockserver/journal"
 	"github.com/tokenmock/tokenmock/mockserver/problem"
+	"github.com/tokenmock/tokenmock/mockserver/scenario"
 )
 
 // Server serves the contract. Build it with New, then either mount Handler
@@ -35,6 +38,8 @@ type Server struct {
 	log      *slog.Logger
 	Contract *contract.Contract
 	Fixtures *fixture.Set
+	Engine   *scenario.Engine
+	Journal  *journal.Journal
 	echo     *echo.Echo
 	http     *http.Server
 	ln       net.Listener
@@ -75,9 +80,47 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fixtures do not match %s:\n%w", specName, err)
 	}
-	s := &Server{cfg: cfg, log: log, Contract: c, Fixtures: set}
+	scen, err := loadScenarios(fsys, fixName, set)
+	if err != nil {
+		return nil, err
+	}
+	if !cfg.SeedSet {
+		cfg.Seed = rand.Int64()
+	}
+	eng, err := scenario.NewEngine(scen, set, scenario.Options{
+		Seed: cfg.Seed, Latency: cfg.Latency,
+		StartScenario: cfg.Scenario, FailRate: cfg.FailRate, FailScenario: cfg.FailScenario,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: log, Contract: c, Fixtures: set, Engine: eng, Journal: journal.New(cfg.JournalSize, 4096)}
 	s.echo = s.newEcho()
 	return s, nil
+}
+
+// loadScenarios reads scenarios.yaml of the fixture directory; a directory
+// without one has no scenarios.
+func loadScenarios(fsys fs.FS, dir string, set *fixture.Set) (*scenario.Set, error) {
+	data, err := fs.ReadFile(fsys, fixture.ScenariosFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		data = nil
+	} else if err != nil {
+		return nil, fmt.Errorf("load scenarios: %w", err)
+	}
+	return scenario.Load(data, filepath.Join(dir, fixture.ScenariosFile), set)
+}
+
+// writeTimeout bounds the writing of one answer: long enough for the
+// slowest scenario (its delay, a slow body, a timeout fault, -latency),
+// so that no scenario is cut short by the server itself.
+func (s *Server) writeTimeout() time.Duration {
+	longest := s.cfg.TimeoutMax
+	for _, sc := range s.Engine.Set().Scenarios {
+		d := sc.Delay.Max + sc.Duration + sc.Schedule.To
+		longest = max(longest, d)
+	}
+	return longest + s.cfg.Latency.Max + 30*time.Second
 }
 
 func (s *Server) newEcho() *echo.Echo {
@@ -85,6 +128,9 @@ func (s *Server) newEcho() *echo.Echo {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.echoError
 	e.Use(s.recoverPanics)
+	if s.cfg.Admin {
+		s.adminRoutes(e.Group(AdminPrefix))
+	}
 	e.Any("/*", s.serve)
 	return e
 }
@@ -104,11 +150,13 @@ func (s *Server) Open() error {
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       120 * time.Second,
+		WriteTimeout:      s.writeTimeout(),
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	s.done = make(chan error, 1)
 	go func() { s.done <- s.http.Serve(ln) }()
-	s.log.Info("listening", "addr", ln.Addr().String(), "operations", len(s.Contract.Operations))
+	s.log.Info("listening", "addr", ln.Addr().String(), "operations", len(s.Contract.Operations),
+		"scenarios", len(s.Engine.Set().Names), "seed", s.cfg.Seed, "admin", s.cfg.Admin, "validation", s.cfg.Validation)
 	return nil
 }
 
