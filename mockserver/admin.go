@@ -158,4 +158,3 @@ func (s *Server) listRequests(c echo.Context) error {
 func adminProblem(c echo.Context, p *problem.Problem) error {
 	return c.Blob(p.Status, "application/json; charset=utf-8", p.JSON())
 }
-

@@ -88,9 +88,9 @@ type fileScenario struct {
 }
 
 type fileRule struct {
-	Name        string `yaml:"name"`
-	Operation   string `yaml:"operation"`
-	When        *struct {
+	Name      string `yaml:"name"`
+	Operation string `yaml:"operation"`
+	When      *struct {
 		Header  string  `yaml:"header"`
 		Body    string  `yaml:"body"`
 		Equals  *string `yaml:"equals"`
