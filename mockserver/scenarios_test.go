@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -33,31 +34,48 @@ func TestShippedScenariosByHeader(t *testing.T) {
 			continue // faults, delays and schedules have tests of their own
 		}
 		for _, op := range sc.Operations {
-			t.Run(name+"/"+op, func(t *testing.T) {
-				r := valid[op]
-				h := map[string]string{scenario.HeaderScenario: name}
-				for k, v := range r.header {
-					h[k] = v
-				}
-				r.header = h
-				got := do(t, ts, r)
-				if got.header.Get(scenario.HeaderApplied) != name {
-					t.Errorf("%s: got %q, want %q", scenario.HeaderApplied, got.header.Get(scenario.HeaderApplied), name)
-				}
-				err := s.Contract.Operation(op).ValidateResponse(context.Background(), got.status, got.header, []byte(got.body))
-				if sc.Drift != nil && err == nil {
-					t.Errorf("drift %s kept the contract: %d %s", sc.Drift.Kind, got.status, got.body)
-				}
-				if sc.Drift == nil && err != nil {
-					t.Errorf("answer breaks the contract: %v\n%s", err, got.body)
-				}
-				if sc.Answer != "" {
-					want := s.Fixtures.Operation(op).Answers[sc.Answer].Status
-					if got.status != want {
-						t.Errorf("status: got %d, want %d", got.status, want)
+			for _, how := range []string{"header", "prefer", "admin"} {
+				t.Run(name+"/"+op+"/"+how, func(t *testing.T) {
+					r := valid[op]
+					h := map[string]string{}
+					for k, v := range r.header {
+						h[k] = v
 					}
-				}
-			})
+					switch how {
+					case "header":
+						h[scenario.HeaderScenario] = name
+					case "prefer":
+						h["Prefer"] = "example=" + name
+					case "admin":
+						if err := s.Engine.Activate(name, op, 1); err != nil {
+							t.Fatal(err)
+						}
+					}
+					r.header = h
+					checkScenarioAnswer(t, s, ts, r, name, op)
+				})
+			}
+		}
+	}
+}
+
+func checkScenarioAnswer(t *testing.T, s *mockserver.Server, ts *httptest.Server, r request, name, op string) {
+	t.Helper()
+	sc := s.Engine.Set().Scenarios[name]
+	got := do(t, ts, r)
+	if got.header.Get(scenario.HeaderApplied) != name {
+		t.Errorf("%s: got %q, want %q", scenario.HeaderApplied, got.header.Get(scenario.HeaderApplied), name)
+	}
+	err := s.Contract.Operation(op).ValidateResponse(context.Background(), got.status, got.header, []byte(got.body))
+	if sc.Drift != nil && err == nil {
+		t.Errorf("drift %s kept the contract: %d %s", sc.Drift.Kind, got.status, got.body)
+	}
+	if sc.Drift == nil && err != nil {
+		t.Errorf("answer breaks the contract: %v\n%s", err, got.body)
+	}
+	if sc.Answer != "" {
+		if want := s.Fixtures.Operation(op).Answers[sc.Answer].Status; got.status != want {
+			t.Errorf("status: got %d, want %d", got.status, want)
 		}
 	}
 }
