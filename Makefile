@@ -4,7 +4,13 @@ ADDR    ?= 127.0.0.1:8080
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: run test build lint
+# The contract suite's target: the mock in-process unless BASE_URL (or
+# CONTRACT_BASE_URL) names a server.
+BASE_URL    ?= $(CONTRACT_BASE_URL)
+COMPARE_URL ?= $(CONTRACT_COMPARE_URL)
+GOTESTSUM   := gotest.tools/gotestsum@v1.13.0
+
+.PHONY: run test build lint contract contract-junit contract-compare
 
 ## run: start the mock on the embedded spec and fixtures (ADDR=host:port, ARGS=more flags)
 run:
@@ -22,3 +28,19 @@ build:
 lint:
 	$(GO) vet ./...
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+## contract: the contract suite against the mock, or BASE_URL=https://...
+## (built as the standalone binary bin/contracttests, which a pipeline can run alone)
+contract:
+	$(GO) test -c -o bin/contracttests ./contracttests
+	CONTRACT_BASE_URL=$(BASE_URL) ./bin/contracttests
+
+## contract-junit: the same, with JUnit XML in .reports/contract-junit.xml
+contract-junit:
+	mkdir -p .reports
+	CONTRACT_BASE_URL=$(BASE_URL) $(GO) run $(GOTESTSUM) --format testname --junitfile .reports/contract-junit.xml -- -count=1 ./contracttests
+
+## contract-compare: where the answers of BASE_URL and COMPARE_URL differ in shape
+contract-compare:
+	@if [ -z "$(BASE_URL)" ] || [ -z "$(COMPARE_URL)" ]; then echo "usage: make contract-compare BASE_URL=http://... COMPARE_URL=http://..."; exit 2; fi
+	CONTRACT_BASE_URL=$(BASE_URL) CONTRACT_COMPARE_URL=$(COMPARE_URL) $(GO) test -count=1 -v -run TestCompareTargets ./contracttests
