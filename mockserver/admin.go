@@ -2,6 +2,7 @@ package mockserver
 
 import (
 	"bytes"
+	"crypto/subtle"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -43,6 +44,22 @@ func (s *Server) adminRoutes(g *echo.Group) {
 		s.Journal.Clear()
 		return c.NoContent(http.StatusNoContent)
 	})
+}
+
+// adminAuth requires Authorization: Bearer -admin-token, when one is set.
+func (s *Server) adminAuth(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if s.cfg.AdminToken == "" {
+			return next(c)
+		}
+		got := c.Request().Header.Get("Authorization")
+		want := "Bearer " + s.cfg.AdminToken
+		if subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="tokenmock admin"`)
+			return adminProblem(c, problem.New(http.StatusUnauthorized, "the admin API needs Authorization: Bearer <the -admin-token>"))
+		}
+		return next(c)
+	}
 }
 
 type scenarioView struct {

@@ -34,7 +34,16 @@ type Config struct {
 	TimeoutMax   time.Duration  // how long a timeout fault holds a request at most
 	JournalSize  int            // requests kept by the journal
 	Admin        bool           // serve the admin API under /__mock
+	AdminToken   string         // when set, admin calls need Authorization: Bearer AdminToken
 	Validation   string         // enforce or report
+
+	// Limits on what clients send.
+	MaxHeader         int64 // bytes of request line and headers
+	MaxDepth          int   // nesting of JSON and XML bodies
+	MaxXMLNodes       int   // elements and attributes of an XML body
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	IdleTimeout       time.Duration
 }
 
 // DefaultConfig is the configuration of `mockserver` with no flags.
@@ -48,6 +57,13 @@ func DefaultConfig() Config {
 		JournalSize:     1000,
 		Admin:           true,
 		Validation:      "enforce",
+
+		MaxHeader:         64 << 10,
+		MaxDepth:          64,
+		MaxXMLNodes:       10000,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       120 * time.Second,
 	}
 }
 
@@ -88,6 +104,13 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	fs.DurationVar(&cfg.TimeoutMax, "timeout-max", cfg.TimeoutMax, "longest a timeout fault holds a request before closing the connection")
 	fs.IntVar(&cfg.JournalSize, "journal-size", cfg.JournalSize, "requests the journal keeps (a ring; 0 keeps none)")
 	fs.BoolVar(&cfg.Admin, "admin", cfg.Admin, "serve the admin API under /__mock")
+	fs.StringVar(&cfg.AdminToken, "admin-token", "", "require Authorization: Bearer TOKEN on every admin call")
+	fs.Var(byteSize{&cfg.MaxHeader}, "max-header", "request line and headers limit (bytes, or with KiB/MiB): 431 beyond")
+	fs.IntVar(&cfg.MaxDepth, "max-depth", cfg.MaxDepth, "nesting limit of JSON and XML bodies: 400 beyond")
+	fs.IntVar(&cfg.MaxXMLNodes, "max-xml-nodes", cfg.MaxXMLNodes, "limit of elements and attributes in an XML body: 400 beyond")
+	fs.DurationVar(&cfg.ReadHeaderTimeout, "read-header-timeout", cfg.ReadHeaderTimeout, "time a client has to send the request headers; slower connections are dropped")
+	fs.DurationVar(&cfg.ReadTimeout, "read-timeout", cfg.ReadTimeout, "time a client has to send the whole request")
+	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", cfg.IdleTimeout, "time an idle keep-alive connection stays open")
 	fs.StringVar(&cfg.Validation, "validation", cfg.Validation, "enforce: answer contract violations with 4xx; report: log and journal them, and answer anyway")
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: mockserver [flags]\n\nA mock server for the token APIs of openapi.yaml. Every flag can also be set\nby an environment variable: -log-format is %sLOG_FORMAT.\n\nFlags:\n", EnvPrefix)
@@ -143,6 +166,20 @@ func (c Config) Validate() error {
 	}
 	if c.Validation != "enforce" && c.Validation != "report" {
 		errs = append(errs, fmt.Errorf("-validation %q: want enforce or report", c.Validation))
+	}
+	if c.MaxHeader < 1024 {
+		errs = append(errs, fmt.Errorf("-max-header %d: must be at least 1KiB", c.MaxHeader))
+	}
+	if c.MaxDepth < 2 {
+		errs = append(errs, fmt.Errorf("-max-depth %d: must be at least 2", c.MaxDepth))
+	}
+	if c.MaxXMLNodes < 1 {
+		errs = append(errs, fmt.Errorf("-max-xml-nodes %d: must be positive", c.MaxXMLNodes))
+	}
+	for name, d := range map[string]time.Duration{"-read-header-timeout": c.ReadHeaderTimeout, "-read-timeout": c.ReadTimeout, "-idle-timeout": c.IdleTimeout} {
+		if d <= 0 {
+			errs = append(errs, fmt.Errorf("%s %s: must be positive", name, d))
+		}
 	}
 	if c.Addr == "" {
 		errs = append(errs, errors.New("-addr: must not be empty"))

@@ -64,7 +64,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		}
 		specData, specName = b, cfg.SpecFile
 	}
-	c, err := contract.Load(specData, specName)
+	c, err := contract.LoadWith(specData, specName, contract.Limits{MaxDepth: cfg.MaxDepth, MaxXMLNodes: cfg.MaxXMLNodes})
 	if err != nil {
 		return nil, err
 	}
@@ -127,9 +127,9 @@ func (s *Server) newEcho() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.echoError
-	e.Use(s.recoverPanics)
+	e.Use(s.recoverPanics, s.limitHeaders)
 	if s.cfg.Admin {
-		s.adminRoutes(e.Group(AdminPrefix))
+		s.adminRoutes(e.Group(AdminPrefix, s.adminAuth))
 	}
 	e.Any("/*", s.serve)
 	return e
@@ -147,17 +147,46 @@ func (s *Server) Open() error {
 	s.ln = ln
 	s.http = &http.Server{
 		Handler:           s.echo,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		ReadTimeout:       s.cfg.ReadTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
 		WriteTimeout:      s.writeTimeout(),
+		// Room above -max-header, so that the mock answers an oversized
+		// header with its own documented 431 rather than net/http's text.
+		MaxHeaderBytes: int(max(4*s.cfg.MaxHeader, 2<<20)),
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	s.done = make(chan error, 1)
 	go func() { s.done <- s.http.Serve(ln) }()
+	if s.cfg.Admin && s.cfg.AdminToken == "" && !isLoopback(ln.Addr()) {
+		s.log.Warn("the admin API is open to anyone who can reach "+ln.Addr().String()+": set -admin-token, or -admin=false", "addr", ln.Addr().String())
+	}
 	s.log.Info("listening", "addr", ln.Addr().String(), "operations", len(s.Contract.Operations),
 		"scenarios", len(s.Engine.Set().Names), "seed", s.cfg.Seed, "admin", s.cfg.Admin, "validation", s.cfg.Validation)
 	return nil
+}
+
+func isLoopback(a net.Addr) bool {
+	ta, ok := a.(*net.TCPAddr)
+	return ok && ta.IP.IsLoopback()
+}
+
+// limitHeaders answers 431 when the request line and headers are larger
+// than -max-header.
+func (s *Server) limitHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		req := c.Request()
+		n := int64(len(req.Method) + len(req.RequestURI) + 12)
+		for k, vs := range req.Header {
+			for _, v := range vs {
+				n += int64(len(k) + len(v) + 4)
+			}
+		}
+		if n > s.cfg.MaxHeader {
+			return s.writeProblem(c, problem.Newf(http.StatusRequestHeaderFieldsTooLarge, "the request line and headers take %d bytes; the limit is %d", n, s.cfg.MaxHeader))
+		}
+		return next(c)
+	}
 }
 
 // Addr is the address the server listens on, once open.

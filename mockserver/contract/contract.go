@@ -15,6 +15,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
 
+	"github.com/tokenmock/tokenmock/mockserver/jsoncodec"
 	"github.com/tokenmock/tokenmock/mockserver/problem"
 	"github.com/tokenmock/tokenmock/mockserver/xmlcodec"
 )
@@ -44,8 +45,21 @@ type Operation struct {
 	security       openapi3.SecurityRequirements
 }
 
-// Load parses and validates a spec. name is used in messages (a file path).
+// Limits bound the bodies the decoders accept; zero values mean defaults.
+type Limits struct {
+	MaxDepth    int // nesting of JSON and XML bodies
+	MaxXMLNodes int // elements and attributes of an XML body
+}
+
+// Load parses and validates a spec with the default limits. name is used
+// in messages (a file path).
 func Load(data []byte, name string) (*Contract, error) {
+	return LoadWith(data, name, Limits{})
+}
+
+// LoadWith is Load with limits. The body decoders it registers with
+// openapi3filter are process-wide: the last limits loaded apply to all.
+func LoadWith(data []byte, name string, lim Limits) (*Contract, error) {
 	loader := openapi3.NewLoader()
 	doc, err := loader.LoadFromData(data)
 	if err != nil {
@@ -63,7 +77,8 @@ func Load(data []byte, name string) (*Contract, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build router for %s: %w", name, err)
 	}
-	xmlcodec.Register()
+	xmlcodec.Register(xmlcodec.Limits{MaxDepth: lim.MaxDepth, MaxNodes: lim.MaxXMLNodes})
+	jsoncodec.Register(jsoncodec.Limits{MaxDepth: lim.MaxDepth})
 	c := &Contract{Doc: doc, router: router, byOp: map[*openapi3.Operation]*Operation{}, byID: map[string]*Operation{}}
 	var problems []string
 	for path, item := range doc.Paths.Map() {

@@ -12,6 +12,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 
+	"github.com/tokenmock/tokenmock/mockserver/jsoncodec"
 	"github.com/tokenmock/tokenmock/mockserver/problem"
 	"github.com/tokenmock/tokenmock/mockserver/xmlcodec"
 )
@@ -178,6 +179,7 @@ func Violations(err error, mediaType string, schema *openapi3.Schema) []problem.
 	var walk func(error)
 	walk = func(err error) {
 		var xe *xmlcodec.Error
+		var je *jsoncodec.Error
 		var me openapi3.MultiError
 		var se *openapi3.SchemaError
 		var pe *openapi3filter.ParseError
@@ -187,6 +189,10 @@ func Violations(err error, mediaType string, schema *openapi3.Schema) []problem.
 		case errors.As(err, &xe):
 			for _, v := range xe.Violations {
 				out = append(out, problem.Violation{Location: v.Path, Rule: v.Rule, Detail: v.Detail})
+			}
+		case errors.As(err, &je):
+			for _, v := range je.Violations {
+				out = append(out, problem.Violation{Location: v.Pointer, Rule: v.Rule, Detail: v.Detail})
 			}
 		case errors.As(err, &me):
 			for _, e := range me {

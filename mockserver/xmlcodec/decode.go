@@ -41,29 +41,36 @@ func (e *Error) Error() string {
 // Limits bound the work a hostile document can cause.
 type Limits struct {
 	MaxDepth int // element nesting; 0 means DefaultMaxDepth
+	MaxNodes int // elements and attributes; 0 means DefaultMaxNodes
 }
 
-// DefaultMaxDepth is deeper than any DataContract document of this API.
-const DefaultMaxDepth = 64
+// Defaults far above any DataContract document of the token APIs.
+const (
+	DefaultMaxDepth = 64
+	DefaultMaxNodes = 10000
+)
 
-// BodyDecoder is an openapi3filter.BodyDecoder for XML bodies: register it
-// for application/xml and both request and response validation read XML.
-func BodyDecoder(body io.Reader, _ http.Header, ref *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
-	data, err := io.ReadAll(body)
-	if err != nil {
-		return nil, fmt.Errorf("read xml body: %w", err)
+// NewBodyDecoder returns an openapi3filter.BodyDecoder for XML bodies:
+// registered for application/xml, it makes both request and response
+// validation read XML.
+func NewBodyDecoder(lim Limits) openapi3filter.BodyDecoder {
+	return func(body io.Reader, _ http.Header, ref *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
+		data, err := io.ReadAll(body)
+		if err != nil {
+			return nil, fmt.Errorf("read xml body: %w", err)
+		}
+		if ref == nil || ref.Value == nil {
+			return nil, errors.New("xml: no schema for the body")
+		}
+		return Decode(data, ref.Value, lim)
 	}
-	if ref == nil || ref.Value == nil {
-		return nil, errors.New("xml: no schema for the body")
-	}
-	return Decode(data, ref.Value, Limits{})
 }
 
-// Register installs BodyDecoder for the XML media types in openapi3filter's
-// process-wide registry. Call it before serving: the registry must not change
-// while requests are validated.
-func Register() {
-	openapi3filter.RegisterBodyDecoder("application/xml", BodyDecoder)
+// Register installs the decoder for application/xml in openapi3filter's
+// process-wide registry. Call it before serving: the registry must not
+// change while requests are validated.
+func Register(lim Limits) {
+	openapi3filter.RegisterBodyDecoder("application/xml", NewBodyDecoder(lim))
 }
 
 // Decode parses data and maps it to a value (map[string]any, []any, string,
@@ -73,6 +80,9 @@ func Register() {
 func Decode(data []byte, s *openapi3.Schema, lim Limits) (any, error) {
 	if lim.MaxDepth <= 0 {
 		lim.MaxDepth = DefaultMaxDepth
+	}
+	if lim.MaxNodes <= 0 {
+		lim.MaxNodes = DefaultMaxNodes
 	}
 	if err := CheckBodySchema(s); err != nil {
 		return nil, fmt.Errorf("xml: %w", err)
@@ -119,6 +129,10 @@ func Decode(data []byte, s *openapi3.Schema, lim Limits) (any, error) {
 		return nil, d.err()
 	}
 	if len(d.violations) > 0 {
+		return nil, d.err()
+	}
+	if n := countNodes(root, lim.MaxNodes); n > lim.MaxNodes {
+		d.add("", "size", fmt.Sprintf("the document has more than %d elements and attributes, the limit", lim.MaxNodes))
 		return nil, d.err()
 	}
 	path := "/" + root.Tag
@@ -179,6 +193,18 @@ func toUTF8(data []byte) ([]byte, bool) {
 		return []byte(string(utf16.Decode(units))), true
 	}
 	return data, false
+}
+
+// countNodes counts elements and attributes under el, stopping past max.
+func countNodes(el *etree.Element, max int) int {
+	n := 1 + len(el.Attr)
+	for _, c := range el.ChildElements() {
+		if n > max {
+			break
+		}
+		n += countNodes(c, max-n)
+	}
+	return n
 }
 
 // declaredEncoding returns the encoding named in an XML declaration, if any.

@@ -1,0 +1,209 @@
+// Package jsoncodec decodes JSON request and answer bodies for kin-openapi
+// more strictly than encoding/json does: invalid UTF-8, a member given
+// twice, content after the value, and nesting deeper than a limit are each
+// reported as a violation with its place, instead of being accepted
+// silently (duplicates, bad UTF-8) or reported without one.
+package jsoncodec
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+)
+
+// Violation is one way a JSON document is not acceptable.
+type Violation struct {
+	Pointer string // JSON pointer of the member; "" for the whole body
+	Rule    string // encoding, syntax, depth, duplicate, trailing
+	Detail  string
+}
+
+// Error lists the violations of one document.
+type Error struct {
+	Violations []Violation
+}
+
+var _ error = (*Error)(nil)
+
+func (e *Error) Error() string {
+	parts := make([]string, len(e.Violations))
+	for i, v := range e.Violations {
+		parts[i] = v.Pointer + ": " + v.Detail
+	}
+	return "json: " + strings.Join(parts, "; ")
+}
+
+// DefaultMaxDepth is deeper than any body of the token APIs.
+const DefaultMaxDepth = 64
+
+// Limits bound the work a hostile document can cause.
+type Limits struct {
+	MaxDepth int // nesting of objects and arrays; 0 means DefaultMaxDepth
+}
+
+// NewBodyDecoder returns an openapi3filter.BodyDecoder with the limits.
+func NewBodyDecoder(lim Limits) openapi3filter.BodyDecoder {
+	return func(body io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
+		data, err := io.ReadAll(body)
+		if err != nil {
+			return nil, fmt.Errorf("read json body: %w", err)
+		}
+		return Decode(data, lim)
+	}
+}
+
+// Register installs the decoder for application/json (and so for +json
+// types without a decoder of their own) in openapi3filter's process-wide
+// registry. Call it before serving.
+func Register(lim Limits) {
+	openapi3filter.RegisterBodyDecoder("application/json", NewBodyDecoder(lim))
+}
+
+// Decode parses one JSON value into map[string]any, []any, string,
+// float64, bool or nil, the forms kin-openapi validates.
+func Decode(data []byte, lim Limits) (any, error) {
+	if lim.MaxDepth <= 0 {
+		lim.MaxDepth = DefaultMaxDepth
+	}
+	d := &decoder{lim: lim}
+	if !utf8.Valid(data) {
+		i := 0
+		for i < len(data) {
+			r, n := utf8.DecodeRune(data[i:])
+			if r == utf8.RuneError && n <= 1 {
+				break
+			}
+			i += n
+		}
+		d.add("", "encoding", fmt.Sprintf("the body is not valid UTF-8 (byte %d)", i))
+		return nil, d.err()
+	}
+	d.dec = json.NewDecoder(bytes.NewReader(data))
+	d.dec.UseNumber()
+	v, ok := d.value("", 0)
+	if !ok {
+		return nil, d.err()
+	}
+	if _, err := d.dec.Token(); !errors.Is(err, io.EOF) {
+		d.add("", "trailing", fmt.Sprintf("content after the JSON value, at byte %d", d.dec.InputOffset()))
+	}
+	if len(d.violations) > 0 {
+		return v, d.err()
+	}
+	return v, nil
+}
+
+type decoder struct {
+	dec        *json.Decoder
+	lim        Limits
+	violations []Violation
+}
+
+func (d *decoder) add(ptr, rule, detail string) {
+	d.violations = append(d.violations, Violation{Pointer: ptr, Rule: rule, Detail: detail})
+}
+
+func (d *decoder) err() error {
+	return &Error{Violations: d.violations}
+}
+
+// syntax records a syntax error; it ends decoding.
+func (d *decoder) syntax(err error) {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		d.add("", "syntax", "the body ends before the JSON value does")
+		return
+	}
+	msg := strings.TrimPrefix(err.Error(), "invalid character ")
+	if se, ok := err.(*json.SyntaxError); ok {
+		d.add("", "syntax", fmt.Sprintf("not valid JSON at byte %d: %s", se.Offset, msg))
+		return
+	}
+	d.add("", "syntax", "not valid JSON: "+err.Error())
+}
+
+// value reads one value; false when decoding cannot go on.
+func (d *decoder) value(ptr string, depth int) (any, bool) {
+	tok, err := d.dec.Token()
+	if err != nil {
+		d.syntax(err)
+		return nil, false
+	}
+	switch t := tok.(type) {
+	case json.Delim:
+		if depth+1 > d.lim.MaxDepth {
+			d.add(ptr, "depth", fmt.Sprintf("objects and arrays nest deeper than the limit of %d", d.lim.MaxDepth))
+			return nil, false
+		}
+		if t == '{' {
+			return d.object(ptr, depth+1)
+		}
+		return d.array(ptr, depth+1)
+	case json.Number:
+		f, err := strconv.ParseFloat(string(t), 64)
+		if err != nil {
+			d.add(ptr, "syntax", fmt.Sprintf("number %s is out of range", t))
+			return nil, false
+		}
+		return f, true
+	}
+	return tok, true // string, bool, nil
+}
+
+func (d *decoder) object(ptr string, depth int) (any, bool) {
+	out := map[string]any{}
+	for d.dec.More() {
+		tok, err := d.dec.Token()
+		if err != nil {
+			d.syntax(err)
+			return nil, false
+		}
+		key, _ := tok.(string)
+		kptr := ptr + "/" + escape(key)
+		v, ok := d.value(kptr, depth)
+		if !ok {
+			return nil, false
+		}
+		if _, dup := out[key]; dup {
+			d.add(kptr, "duplicate", fmt.Sprintf("member %q appears more than once", key))
+			continue
+		}
+		out[key] = v
+	}
+	if _, err := d.dec.Token(); err != nil { // the closing brace
+		d.syntax(err)
+		return nil, false
+	}
+	return out, true
+}
+
+func (d *decoder) array(ptr string, depth int) (any, bool) {
+	out := []any{}
+	for i := 0; d.dec.More(); i++ {
+		v, ok := d.value(ptr+"/"+strconv.Itoa(i), depth)
+		if !ok {
+			return nil, false
+		}
+		out = append(out, v)
+	}
+	if _, err := d.dec.Token(); err != nil {
+		d.syntax(err)
+		return nil, false
+	}
+	return out, true
+}
+
+func escape(key string) string {
+	if !strings.ContainsAny(key, "~/") {
+		return key
+	}
+	return strings.NewReplacer("~", "~0", "/", "~1").Replace(key)
+}
