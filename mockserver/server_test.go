@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tokenmock/tokenmock/mockserver"
 )
@@ -50,9 +51,18 @@ func newServer(t *testing.T, cfgs ...mockserver.Config) (*mockserver.Server, *ht
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
+	return newServerFrom(t, s)
+}
+
+func newServerFrom(t *testing.T, s *mockserver.Server) (*mockserver.Server, *httptest.Server) {
+	t.Helper()
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
 	return s, ts
+}
+
+func contextWithTimeout(d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), d)
 }
 
 type request struct {

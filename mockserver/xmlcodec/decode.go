@@ -2,6 +2,7 @@ package xmlcodec
 
 import (
 	"bytes"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -95,6 +96,10 @@ func Decode(data []byte, s *openapi3.Schema, lim Limits) (any, error) {
 	}
 	if !utf8.Valid(data) {
 		d.add("", "encoding", "the document is not valid UTF-8")
+		return nil, d.err()
+	}
+	if hasDoctype(data) {
+		d.add("", "doctype", "a DOCTYPE is not allowed: no entities, internal or external, are expanded")
 		return nil, d.err()
 	}
 	doc := etree.NewDocument()
@@ -193,6 +198,27 @@ func toUTF8(data []byte) ([]byte, bool) {
 		return []byte(string(utf16.Decode(units))), true
 	}
 	return data, false
+}
+
+// hasDoctype reports whether the prolog, before the document element,
+// holds a DOCTYPE. It reads raw tokens: nothing is expanded.
+func hasDoctype(data []byte) bool {
+	dec := xml.NewDecoder(bytes.NewReader(data))
+	dec.Strict = false
+	for {
+		tok, err := dec.RawToken()
+		if err != nil {
+			return false
+		}
+		switch t := tok.(type) {
+		case xml.Directive:
+			return true
+		case xml.StartElement:
+			return false
+		case xml.ProcInst, xml.Comment, xml.CharData:
+			_ = t
+		}
+	}
 }
 
 // countNodes counts elements and attributes under el, stopping past max.
