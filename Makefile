@@ -44,3 +44,20 @@ contract-junit:
 contract-compare:
 	@if [ -z "$(BASE_URL)" ] || [ -z "$(COMPARE_URL)" ]; then echo "usage: make contract-compare BASE_URL=http://... COMPARE_URL=http://..."; exit 2; fi
 	CONTRACT_BASE_URL=$(BASE_URL) CONTRACT_COMPARE_URL=$(COMPARE_URL) $(GO) test -count=1 -v -run TestCompareTargets ./contracttests
+
+FUZZTIME ?= 60s
+FUZZ_TARGETS := \
+	./mockserver/xmlcodec:FuzzDecode \
+	./mockserver/jsoncodec:FuzzDecode \
+	./mockserver/contract:FuzzNegotiate \
+	./mockserver/scenario:FuzzLoad \
+	./mockserver:FuzzServe
+
+.PHONY: fuzz
+## fuzz: run each fuzz target for FUZZTIME (crashers land in testdata/fuzz, kept as regressions)
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t##*:}; \
+		echo "== $$pkg $$fn ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done

@@ -154,7 +154,7 @@ func (s *Server) Open() error {
 		// Room above -max-header, so that the mock answers an oversized
 		// header with its own documented 431 rather than net/http's text.
 		MaxHeaderBytes: int(max(4*s.cfg.MaxHeader, 2<<20)),
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		ErrorLog:       slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	s.done = make(chan error, 1)
 	go func() { s.done <- s.http.Serve(ln) }()

@@ -12,7 +12,7 @@ import (
 	"github.com/tokenmock/tokenmock/mockserver/scenario"
 )
 
-func load(t *testing.T) *fixture.Set {
+func load(t testing.TB) *fixture.Set {
 	t.Helper()
 	c, err := contract.Load(tokenmock.Spec, "openapi.yaml")
 	if err != nil {

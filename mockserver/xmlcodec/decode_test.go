@@ -2,6 +2,7 @@ package xmlcodec_test
 
 import (
 	"strings"
+	"sync"
 	"testing"
 	"unicode/utf16"
 
@@ -16,12 +17,18 @@ const (
 	nsMessages = "http://schemas.datacontract.org/2004/07/Nexus.AppSpace.Service.Contract.Messages"
 )
 
+var (
+	docOnce sync.Once
+	doc     *openapi3.T
+	docErr  error
+)
+
 // schema returns a component schema of the embedded openapi.yaml.
 func schema(t testing.TB, name string) *openapi3.Schema {
 	t.Helper()
-	doc, err := openapi3.NewLoader().LoadFromData(tokenmock.Spec)
-	if err != nil {
-		t.Fatalf("load spec: %v", err)
+	docOnce.Do(func() { doc, docErr = openapi3.NewLoader().LoadFromData(tokenmock.Spec) })
+	if docErr != nil {
+		t.Fatalf("load spec: %v", docErr)
 	}
 	ref := doc.Components.Schemas[name]
 	if ref == nil {
