@@ -61,3 +61,9 @@ fuzz:
 		echo "== $$pkg $$fn ($(FUZZTIME))"; \
 		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	done
+
+SOAK ?= 60s
+.PHONY: soak
+## soak: 64 clients for SOAK (60s) under -race, then SIGTERM under load
+soak:
+	SOAK_DURATION=$(SOAK) $(GO) test -race -count=1 -timeout 30m -v -run 'TestSoak|TestSIGTERM' ./mockserver ./cmd/mockserver

@@ -36,11 +36,15 @@ func (s *syncBuffer) String() string {
 }
 
 // openServer runs the mock on a real listener, logging into a buffer.
-func openServer(t *testing.T, cfg mockserver.Config) (*mockserver.Server, string, *syncBuffer) {
+func openServer(t *testing.T, cfg mockserver.Config, level ...slog.Level) (*mockserver.Server, string, *syncBuffer) {
 	t.Helper()
 	cfg.Addr = "127.0.0.1:0"
 	logs := &syncBuffer{}
-	s, err := mockserver.New(cfg, slog.New(slog.NewTextHandler(logs, nil)))
+	opts := &slog.HandlerOptions{}
+	if len(level) > 0 {
+		opts.Level = level[0]
+	}
+	s, err := mockserver.New(cfg, slog.New(slog.NewTextHandler(logs, opts)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,11 +4,16 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -40,16 +45,39 @@ func TestRunExitStatus(t *testing.T) {
 	}
 }
 
-// The real binary: it starts, answers, and exits 0 on SIGTERM.
-func TestBinarySignals(t *testing.T) {
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// binary builds mockserver once for the tests that run the real thing.
+func binary(t *testing.T) string {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	bin := filepath.Join(t.TempDir(), "mockserver")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "mockserver-test")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "mockserver")
+		if out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
 	}
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-log-format", "json")
+	return binPath
+}
+
+// start runs the binary and returns it with the address it listens on.
+func start(t *testing.T, args ...string) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(binary(t), append([]string{"-addr", "127.0.0.1:0", "-log-format", "json"}, args...)...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +85,7 @@ func TestBinarySignals(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer cmd.Process.Kill()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
 	lines := bufio.NewScanner(stderr)
 	var addr string
 	for lines.Scan() {
@@ -74,6 +102,25 @@ func TestBinarySignals(t *testing.T) {
 		for lines.Scan() {
 		}
 	}()
+	return cmd, addr
+}
+
+func wait(t *testing.T, cmd *exec.Cmd, within time.Duration) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(within):
+		t.Fatalf("still running %s after SIGTERM", within)
+		return nil
+	}
+}
+
+// The real binary: it starts, answers, and exits 0 on SIGTERM.
+func TestBinarySignals(t *testing.T) {
+	cmd, addr := start(t)
 	resp, err := http.Post("http://"+addr+"/commandcenter/api/RenewLoginToken", "application/json", strings.NewReader(`{"deviceId":"d","sessionId":"s"}`))
 	if err != nil {
 		t.Fatal(err)
@@ -85,15 +132,61 @@ func TestBinarySignals(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("exit after SIGTERM: %v, want status 0", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("still running 10s after SIGTERM")
+	if err := wait(t, cmd, 10*time.Second); err != nil {
+		t.Errorf("exit after SIGTERM: %v, want status 0", err)
 	}
-	_ = os.Remove(bin)
+}
+
+
+// SIGTERM under load: requests in flight finish with their answer, new
+// connections are refused, and the process exits 0.
+func TestSIGTERMFinishesRequestsInFlight(t *testing.T) {
+	cmd, addr := start(t, "-shutdown-timeout", "10s")
+	const inflight = 16
+	results := make(chan error, inflight)
+	for range inflight {
+		go func() {
+			req, _ := http.NewRequest(http.MethodPut, "http://"+addr+"/api/v1/token/request", strings.NewReader(`{"Authentication":{"SecurityToken":"t"}}`))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("X-Mock-Scenario", "slow") // answers after 2 s
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				results <- err
+				return
+			}
+			defer resp.Body.Close()
+			body, err := io.ReadAll(resp.Body)
+			if err == nil && (resp.StatusCode != 200 || !strings.Contains(string(body), `"SecurityToken":"t"`)) {
+				err = fmt.Errorf("got %d %s", resp.StatusCode, body)
+			}
+			results <- err
+		}()
+	}
+	time.Sleep(500 * time.Millisecond) // all 16 are now waiting for their answer
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if conn, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+		conn.Close()
+		t.Error("a new connection was accepted after SIGTERM")
+	} else if !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Errorf("new connection: %v, want connection refused", err)
+	}
+	for range inflight {
+		if err := <-results; err != nil {
+			t.Errorf("request in flight: %v", err)
+		}
+	}
+	if err := wait(t, cmd, 15*time.Second); err != nil {
+		t.Errorf("exit: %v, want status 0", err)
+	}
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		_ = os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
 }
