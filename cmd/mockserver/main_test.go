@@ -137,7 +137,6 @@ func TestBinarySignals(t *testing.T) {
 	}
 }
 
-
 // SIGTERM under load: requests in flight finish with their answer, new
 // connections are refused, and the process exits 0.
 func TestSIGTERMFinishesRequestsInFlight(t *testing.T) {
