@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tokenmock/tokenmock/fixtures"
 )
 
 func TestRunExitStatus(t *testing.T) {
@@ -188,4 +190,50 @@ func TestMain(m *testing.M) {
 		_ = os.RemoveAll(filepath.Dir(binPath))
 	}
 	os.Exit(code)
+}
+
+// Configuration mistakes: exit status 2, one message per mistake naming
+// the file and the place.
+func TestConfigMistakesExit2(t *testing.T) {
+	copyFixtures := func(t *testing.T, file, content string) string {
+		dir := t.TempDir()
+		entries, _ := fixtures.FS.ReadDir(".")
+		for _, e := range entries {
+			if b, err := fixtures.FS.ReadFile(e.Name()); err == nil && filepath.Ext(e.Name()) == ".yaml" {
+				_ = os.WriteFile(filepath.Join(dir, e.Name()), b, 0o644)
+			}
+		}
+		_ = os.WriteFile(filepath.Join(dir, file), []byte(content), 0o644)
+		return dir
+	}
+	tests := []struct {
+		name, file, content string
+		want                []string
+	}{
+		{"scenario with an unknown field", "scenarios.yaml", "scenarios:\n  x:\n    description: d\n    falt: reset\n",
+			[]string{"scenarios.yaml", "line 4: field falt not found"}},
+		{"scenario with an unknown fault", "scenarios.yaml", "scenarios:\n  x:\n    description: d\n    fault: explode\n",
+			[]string{"scenarios.yaml: scenarios.x: fault: unknown fault \"explode\""}},
+		{"two mistakes, two messages", "scenarios.yaml", "scenarios:\n  x: {description: d, fault: explode}\n  y: {description: d, delay: soon}\n",
+			[]string{"scenarios.x: fault", "scenarios.y: delay"}},
+		{"fixture that breaks the spec", "RenewLoginToken.yaml", "answers:\n  default:\n    status: 200\n    body:\n      application/json: '{\"token\":7,\"error\":{}}'\n",
+			[]string{"RenewLoginToken.yaml: answers.default.body.application/json does not match the spec", "/token: value must be a string"}},
+		{"fixture YAML that does not parse", "RenewLoginToken.yaml", "answers: [\n",
+			[]string{"RenewLoginToken.yaml", "line"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := copyFixtures(t, tc.file, tc.content)
+			var out bytes.Buffer
+			code := run([]string{"-fixtures", dir}, func(string) string { return "" }, &out, &out)
+			if code != 2 {
+				t.Errorf("exit %d, want 2", code)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("output %q\ndoes not mention %q", out.String(), w)
+				}
+			}
+		})
+	}
 }
