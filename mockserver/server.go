@@ -265,6 +265,14 @@ func (s *Server) readBody(req *http.Request) ([]byte, *problem.Problem) {
 	if req.Body == nil || req.Body == http.NoBody {
 		return nil, nil
 	}
+	if req.ContentLength > 0 {
+		// The size is known: one buffer of that size, no growing.
+		body := make([]byte, req.ContentLength)
+		if _, err := io.ReadFull(req.Body, body); err != nil {
+			return nil, problem.Newf(http.StatusBadRequest, "the body could not be read: %v", err)
+		}
+		return body, nil
+	}
 	body, err := io.ReadAll(io.LimitReader(req.Body, s.cfg.MaxBody+1))
 	if err != nil {
 		return nil, problem.Newf(http.StatusBadRequest, "the body could not be read: %v", err)

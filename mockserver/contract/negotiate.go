@@ -14,6 +14,12 @@ import (
 // Content-Type header names: a 415 problem when none. A charset other than
 // utf-8 (or utf-16, which .NET writes, for XML) is refused.
 func (o *Operation) RequestMediaType(contentType string) (string, *problem.Problem) {
+	for _, t := range o.RequestTypes {
+		// The forms clients send, without parsing.
+		if contentType == t || (len(contentType) == len(t)+len("; charset=utf-8") && strings.HasPrefix(contentType, t) && strings.EqualFold(contentType[len(t):], "; charset=utf-8")) {
+			return t, nil
+		}
+	}
 	offered := strings.Join(o.RequestTypes, ", ")
 	if contentType == "" {
 		return "", problem.Newf(http.StatusUnsupportedMediaType, "Content-Type is missing; %s accepts %s", o.ID, offered)
@@ -96,7 +102,10 @@ func Negotiate(accept, requestType string, offers []string) (string, *problem.Pr
 	if len(offers) == 0 {
 		return "", nil
 	}
-	if strings.TrimSpace(accept) == "" {
+	if slices.Contains(offers, accept) {
+		return accept, nil // the common exact Accept, without parsing
+	}
+	if accept == "*/*" || strings.TrimSpace(accept) == "" {
 		if slices.Contains(offers, requestType) {
 			return requestType, nil
 		}

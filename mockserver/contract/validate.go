@@ -101,16 +101,16 @@ func (o *Operation) ValidateBody(ctx context.Context, req *http.Request, mediaTy
 		return nil, nil
 	}
 	// A private request: kin-openapi reads and replaces the body, and looks
-	// up the schema by Content-Type, which is given here already matched.
+	// up the schema by Content-Type, which is given here already matched
+	// (in a header map made once: kin-openapi only reads it). The context
+	// is passed to it directly.
 	r := &http.Request{
 		Method:        req.Method,
 		URL:           req.URL,
-		Header:        http.Header{"Content-Type": {mediaType}},
+		Header:        o.ctHeaders[mediaType],
 		Body:          io.NopCloser(bytes.NewReader(body)),
 		ContentLength: int64(len(body)),
-		GetBody:       func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil },
 	}
-	r = r.WithContext(ctx)
 	input := &openapi3filter.RequestValidationInput{Request: r, Route: o.Route, Options: bodyOptions}
 	err := openapi3filter.ValidateRequestBody(ctx, input, rb.Value)
 	if err != nil {

@@ -4,7 +4,8 @@
 package journal
 
 import (
-	"regexp"
+	"bytes"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -31,6 +32,11 @@ type Entry struct {
 	Fault      string              `json:"fault,omitempty"`
 	Status     int                 `json:"status"` // 0 when a fault gave no answer
 	DurationMS float64             `json:"durationMs"`
+
+	// What is stored, already masked; Header and Body are made from them
+	// when the journal is read, so that writing an entry costs little.
+	header http.Header
+	body   []byte
 }
 
 // Journal is a bounded ring of entries, safe for concurrent use.
@@ -52,23 +58,24 @@ func New(size, bodyMax int) *Journal {
 // Size is the number of entries the journal holds at most.
 func (j *Journal) Size() int { return len(j.ring) }
 
-// Add stores e, masking credentials and cutting the body, and gives it an id.
-func (j *Journal) Add(e Entry, header map[string][]string, body []byte) {
+// Add stores e with the request's header and body, masking credentials
+// and cutting the body. It takes ownership of header and body: the caller
+// must not use them afterwards (a served request's never are).
+func (j *Journal) Add(e Entry, header http.Header, body []byte) {
 	if len(j.ring) == 0 {
 		return
 	}
-	e.Header = make(map[string]string, len(header))
-	for k, vs := range header {
-		v := strings.Join(vs, ", ")
+	for k := range header {
 		if secretHeader(k) {
-			v = Mask(v)
+			header = maskHeaders(header)
+			break
 		}
-		e.Header[k] = v
 	}
 	if len(body) > j.bodyMax {
 		body, e.BodyCut = body[:j.bodyMax], true
 	}
-	e.Body = MaskBody(string(body))
+	MaskBodyInPlace(body)
+	e.header, e.body = header, body
 	j.mu.Lock()
 	j.seq++
 	e.ID = j.seq
@@ -78,6 +85,21 @@ func (j *Journal) Add(e Entry, header map[string][]string, body []byte) {
 		j.next, j.full = 0, true
 	}
 	j.mu.Unlock()
+}
+
+func maskHeaders(h http.Header) http.Header {
+	out := make(http.Header, len(h))
+	for k, vs := range h {
+		if secretHeader(k) {
+			masked := make([]string, len(vs))
+			for i, v := range vs {
+				masked[i] = Mask(v)
+			}
+			vs = masked
+		}
+		out[k] = vs
+	}
+	return out
 }
 
 // List returns the entries, oldest first, of an operation ("" for all) at
@@ -94,6 +116,11 @@ func (j *Journal) List(op string, since time.Time) []Entry {
 	out := all[:0]
 	for _, e := range all {
 		if (op == "" || e.Operation == op) && !e.Time.Before(since) {
+			e.Header = make(map[string]string, len(e.header))
+			for k, vs := range e.header {
+				e.Header[k] = strings.Join(vs, ", ")
+			}
+			e.Body = string(e.body)
 			out = append(out, e)
 		}
 	}
@@ -125,20 +152,81 @@ func Mask(s string) string {
 	return string(r[:4]) + strings.Repeat("*", len(r)-8) + string(r[len(r)-4:])
 }
 
-// Members whose values are credentials, in JSON and XML bodies.
-var (
-	secretJSON = regexp.MustCompile(`("(?:SecurityToken|sessionId|token|Password)"\s*:\s*")((?:[^"\\]|\\.)*)(")`)
-	secretXML  = regexp.MustCompile(`(<(?:[A-Za-z_][\w.-]*:)?(?:SecurityToken|Password)(?:\s[^>]*)?>)([^<]*)(</)`)
-)
+// secretMembers are the body members whose values are credentials.
+var secretMembers = []string{"SecurityToken", "sessionId", "token", "Password"}
 
-// MaskBody masks the values of SecurityToken, sessionId, token and Password
-// members in a JSON or XML body.
+// MaskBody returns body with the values of its SecurityToken, sessionId,
+// token and Password members masked, in JSON or XML.
 func MaskBody(body string) string {
-	mask := func(re *regexp.Regexp, s string) string {
-		return re.ReplaceAllStringFunc(s, func(m string) string {
-			g := re.FindStringSubmatch(m)
-			return g[1] + Mask(g[2]) + g[3]
-		})
+	b := []byte(body)
+	MaskBodyInPlace(b)
+	return string(b)
+}
+
+// MaskBodyInPlace masks credential values in a JSON or XML body without
+// allocating: `"name": "value"` in JSON, <name ...>value</...> (any prefix)
+// in XML.
+func MaskBodyInPlace(b []byte) {
+	for _, name := range secretMembers {
+		for from := 0; ; {
+			i := bytes.Index(b[from:], []byte(name))
+			if i < 0 {
+				break
+			}
+			i += from
+			from = i + len(name)
+			if i > 0 && b[i-1] == '"' && from < len(b) && b[from] == '"' {
+				maskJSONValue(b, from+1)
+			} else if i > 0 && (b[i-1] == '<' || b[i-1] == ':') && from < len(b) && (b[from] == '>' || b[from] == ' ') {
+				maskXMLValue(b, from)
+			}
+		}
 	}
-	return mask(secretXML, mask(secretJSON, body))
+}
+
+// maskJSONValue masks the string value after the member name that ends
+// before i: skips `:` and spaces, then masks inside the quotes.
+func maskJSONValue(b []byte, i int) {
+	for i < len(b) && (b[i] == ' ' || b[i] == ':' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	if i >= len(b) || b[i] != '"' {
+		return
+	}
+	start := i + 1
+	end := start
+	for end < len(b) && b[end] != '"' {
+		if b[end] == '\\' {
+			end++
+		}
+		end++
+	}
+	maskSpan(b[start:min(end, len(b))])
+}
+
+// maskXMLValue masks the text of the element whose start tag's name ends
+// at i.
+func maskXMLValue(b []byte, i int) {
+	gt := bytes.IndexByte(b[i:], '>')
+	if gt < 0 || (gt > 0 && b[i+gt-1] == '/') {
+		return
+	}
+	start := i + gt + 1
+	lt := bytes.IndexByte(b[start:], '<')
+	if lt < 0 {
+		lt = len(b) - start
+	}
+	maskSpan(b[start : start+lt])
+}
+
+// maskSpan keeps the first and last 4 bytes of a value and stars the rest
+// (all of it when it is 8 bytes or less).
+func maskSpan(v []byte) {
+	keep := 4
+	if len(v) <= 8 {
+		keep = 0
+	}
+	for i := keep; i < len(v)-keep; i++ {
+		v[i] = '*'
+	}
 }

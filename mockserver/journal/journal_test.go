@@ -2,6 +2,7 @@ package journal_test
 
 import (
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 
@@ -11,14 +12,14 @@ import (
 func TestBoundedAfterManyRequests(t *testing.T) {
 	j := journal.New(500, 64)
 	body := make([]byte, 10000)
-	header := map[string][]string{"Authtoken": {"QSDK 0123456789"}}
 	var before runtime.MemStats
 	for i := range 100_000 {
 		if i == 1000 {
 			runtime.GC()
 			runtime.ReadMemStats(&before)
 		}
-		j.Add(journal.Entry{Operation: "RenewLoginToken", Time: time.Now()}, header, body)
+		header := map[string][]string{"Authtoken": {"QSDK 0123456789"}}
+		j.Add(journal.Entry{Operation: "RenewLoginToken", Time: time.Now()}, header, slices.Clone(body))
 	}
 	runtime.GC()
 	var after runtime.MemStats
@@ -29,6 +30,9 @@ func TestBoundedAfterManyRequests(t *testing.T) {
 	}
 	if all[0].ID != 100_000-499 || all[499].ID != 100_000 {
 		t.Errorf("ids %d..%d, want the last 500", all[0].ID, all[499].ID)
+	}
+	if all[0].Header["Authtoken"] != "QSDK*******6789" {
+		t.Errorf("Authtoken kept as %q", all[0].Header["Authtoken"])
 	}
 	if !all[0].BodyCut || len(all[0].Body) != 64 {
 		t.Errorf("body kept %d bytes, want 64", len(all[0].Body))
@@ -42,8 +46,11 @@ func TestMask(t *testing.T) {
 	tests := map[string]string{
 		"QSDK 0123456789abcdef": "QSDK*************cdef",
 		"short":                 "*****",
-		`{"sessionId":"QSDK 0123456789","deviceId":"d"}`:   `{"sessionId":"QSDK*******6789","deviceId":"d"}`,
-		`<a:SecurityToken>6f1c2a9e-4b7d</a:SecurityToken>`: `<a:SecurityToken>6f1c*****4b7d</a:SecurityToken>`,
+		`{"sessionId":"QSDK 0123456789","deviceId":"d"}`:                              `{"sessionId":"QSDK*******6789","deviceId":"d"}`,
+		`<a:SecurityToken>6f1c2a9e-4b7d</a:SecurityToken>`:                            `<a:SecurityToken>6f1c*****4b7d</a:SecurityToken>`,
+		`{"token" : "QSDK 0123\"456789", "x":1}`:                                      `{"token" : "QSDK*********6789", "x":1}`,
+		`<SecurityToken xmlns="u">abcdefghij</SecurityToken><Password i:nil="true"/>`: `<SecurityToken xmlns="u">abcd**ghij</SecurityToken><Password i:nil="true"/>`,
+		`{"tokenizer":"abcdefghijkl"}`:                                                `{"tokenizer":"abcdefghijkl"}`,
 	}
 	for in, want := range tests {
 		got := journal.Mask(in)

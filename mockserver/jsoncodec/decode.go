@@ -74,6 +74,16 @@ func Decode(data []byte, lim Limits) (any, error) {
 	if lim.MaxDepth <= 0 {
 		lim.MaxDepth = DefaultMaxDepth
 	}
+	// The fast path: a scan that counts members and nesting without
+	// allocating, then encoding/json. When the scan and the decoded value
+	// agree (no member lost to a duplicate) and nothing failed, the value
+	// is the answer; otherwise the token-by-token path below says why.
+	if keys, ok := scan(data, lim.MaxDepth); ok && utf8.Valid(data) {
+		var v any
+		if json.Unmarshal(data, &v) == nil && countKeys(v) == keys {
+			return v, nil
+		}
+	}
 	d := &decoder{lim: lim}
 	if !utf8.Valid(data) {
 		i := 0
@@ -206,4 +216,58 @@ func escape(key string) string {
 		return key
 	}
 	return strings.NewReplacer("~", "~0", "/", "~1").Replace(key)
+}
+
+// scan counts the object members of a JSON document and checks its
+// nesting against maxDepth. It does not validate: encoding/json does.
+func scan(data []byte, maxDepth int) (keys int, ok bool) {
+	stack := make([]byte, 0, 16)
+	expectKey := false
+	for i := 0; i < len(data); i++ {
+		switch data[i] {
+		case '"':
+			if expectKey {
+				keys++
+				expectKey = false
+			}
+			for i++; i < len(data) && data[i] != '"'; i++ {
+				if data[i] == '\\' {
+					i++
+				}
+			}
+		case '{', '[':
+			if len(stack) >= maxDepth {
+				return 0, false
+			}
+			stack = append(stack, data[i])
+			expectKey = data[i] == '{'
+		case '}', ']':
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
+			}
+			expectKey = false
+		case ',':
+			expectKey = len(stack) > 0 && stack[len(stack)-1] == '{'
+		}
+	}
+	return keys, true
+}
+
+// countKeys counts the members of every object in a decoded value.
+func countKeys(v any) int {
+	switch t := v.(type) {
+	case map[string]any:
+		n := len(t)
+		for _, e := range t {
+			n += countKeys(e)
+		}
+		return n
+	case []any:
+		n := 0
+		for _, e := range t {
+			n += countKeys(e)
+		}
+		return n
+	}
+	return 0
 }

@@ -48,8 +48,9 @@ type Engine struct {
 	rules []*Rule
 	steps map[string]*atomic.Uint64 // per-operation request numbers
 
-	mu     sync.Mutex
-	active []*Activation
+	mu      sync.Mutex
+	nActive atomic.Int64 // len(active), read without mu on the hot path
+	active  []*Activation
 	states map[string]*state
 	rngs   map[string]*rand.Rand
 }
@@ -176,15 +177,18 @@ func (e *Engine) Choose(op string, h http.Header, body any) (Choice, *problem.Pr
 			return c, p
 		}
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if c.Source == "default" {
+	// The lock is taken only for what needs it: most requests of a
+	// default run have no activation, no probability and no latency.
+	if c.Source == "default" && e.nActive.Load() > 0 {
+		e.mu.Lock()
 		e.fromActivations(&c, op)
+		e.mu.Unlock()
 	}
-	if c.Source == "default" {
+	if c.Source == "default" && len(e.rules) > 0 {
 		e.fromRules(&c, op, h, body)
 	}
 	if s := c.Scenario; s != nil {
+		e.mu.Lock()
 		key := s.Name + "|" + op
 		st := e.states[key]
 		if st == nil {
@@ -196,8 +200,13 @@ func (e *Engine) Choose(op string, h http.Header, body any) (Choice, *problem.Pr
 			c.Fired, c.Answer = true, s.AnswerName()
 			c.Delay = s.Delay.Draw(e.rng("delay|"+op)) + ramp
 		}
+		e.mu.Unlock()
 	}
-	c.Delay += e.lat.Draw(e.rng("latency|" + op))
+	if e.lat.Max > 0 {
+		e.mu.Lock()
+		c.Delay += e.lat.Draw(e.rng("latency|" + op))
+		e.mu.Unlock()
+	}
 	return c, nil
 }
 
@@ -278,6 +287,7 @@ func (e *Engine) fromActivations(c *Choice, op string) {
 			a.Remaining--
 			if a.Remaining == 0 {
 				e.active = slices.Delete(e.active, i, i+1)
+				e.nActive.Store(int64(len(e.active)))
 			}
 		}
 		c.Scenario, c.Source = s, a.Source
@@ -285,7 +295,8 @@ func (e *Engine) fromActivations(c *Choice, op string) {
 	}
 }
 
-// fromRules takes the first rule that matches. Call with mu.
+// fromRules takes the first rule that matches; it locks mu for the draws
+// of probability rules.
 func (e *Engine) fromRules(c *Choice, op string, h http.Header, body any) {
 	for i, r := range e.rules {
 		if r.Operation != "" && r.Operation != op {
@@ -298,8 +309,13 @@ func (e *Engine) fromRules(c *Choice, op string, h http.Header, body any) {
 		if (r.Header != "" || r.Pointer != nil) && !r.match(h, body) {
 			continue
 		}
-		if r.Probability > 0 && e.rng(fmt.Sprintf("rule%d|%s", i, op)).Float64() >= r.Probability {
-			continue
+		if r.Probability > 0 {
+			e.mu.Lock()
+			draw := e.rng(fmt.Sprintf("rule%d|%s", i, op)).Float64()
+			e.mu.Unlock()
+			if draw >= r.Probability {
+				continue
+			}
 		}
 		c.Scenario, c.Source = s, "rule "+r.Name
 		return
@@ -352,6 +368,7 @@ func (e *Engine) activate(name, op string, times int64, source string) error {
 		e.states[key] = &state{start: now, rng: e.rng("schedule|" + key)}
 	}
 	e.active = append(e.active, &Activation{Scenario: name, Operation: op, Remaining: times, Since: now, Source: source})
+	e.nActive.Store(int64(len(e.active)))
 	return nil
 }
 
@@ -370,5 +387,6 @@ func (e *Engine) Active() []Activation {
 func (e *Engine) Clear() {
 	e.mu.Lock()
 	e.active = nil
+	e.nActive.Store(0)
 	e.mu.Unlock()
 }

@@ -1,0 +1,49 @@
+package mockserver_test
+
+import (
+	"bytes"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/tokenmock/tokenmock/mockserver"
+)
+
+// BenchmarkServe measures the whole hot path of one validated request, as
+// the server runs by default: routing, validation, scenario choice,
+// answer rendering, one log line and one journal entry.
+func BenchmarkServe(b *testing.B) {
+	s, err := mockserver.New(mockserver.DefaultConfig(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := s.Handler()
+	cases := []struct {
+		name, method, path, ctype, body string
+		want                            int
+	}{
+		{"RenewLoginToken-JSON", http.MethodPost, renewPath, "application/json", seedRenewJSON, 200},
+		{"ValidateToken-JSON", http.MethodPut, validatePath, "application/json", seedValidateJSON, 200},
+		{"ValidateToken-XML", http.MethodPut, validatePath, "application/xml", seedValidateXML, 200},
+		{"ValidateToken-XML-invalid", http.MethodPut, validatePath, "application/xml", `<TokenRequest xmlns="` + nsToken + `"><Authentication/></TokenRequest>`, 400},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			body := []byte(c.body)
+			b.ReportAllocs()
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				req := httptest.NewRequest(c.method, c.path, bytes.NewReader(body))
+				req.Header.Set("Content-Type", c.ctype)
+				req.Header.Set("Authtoken", "QSDK 3f9a1c47e2b85d60")
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				if rec.Code != c.want {
+					b.Fatalf("got %d %s, want %d", rec.Code, rec.Body, c.want)
+				}
+			}
+		})
+	}
+}
