@@ -51,8 +51,8 @@ type Engine struct {
 	mu      sync.Mutex
 	nActive atomic.Int64 // len(active), read without mu on the hot path
 	active  []*Activation
-	states map[string]*state
-	rngs   map[string]*rand.Rand
+	states  map[string]*state
+	rngs    map[string]*rand.Rand
 }
 
 // Activation is a scenario switched on at run time.
