@@ -67,3 +67,9 @@ SOAK ?= 60s
 ## soak: 64 clients for SOAK (60s) under -race, then SIGTERM under load
 soak:
 	SOAK_DURATION=$(SOAK) $(GO) test -race -count=1 -timeout 30m -v -run 'TestSoak|TestSIGTERM' ./mockserver ./cmd/mockserver
+
+BENCH_DURATION ?= 15s
+.PHONY: bench
+## bench: load benchmark of mockserver beside a bare-Echo baseline (results in .bench/)
+bench:
+	$(GO) run ./bench -duration $(BENCH_DURATION)

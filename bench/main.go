@@ -1,0 +1,360 @@
+// Command bench is make bench: it builds mockserver and the bare-Echo
+// baseline, loads each over loopback with the same three workloads (the
+// seeds' bodies, fixed concurrency, fixed duration), and prints one table
+// with throughput as a ratio of the baseline measured in the same run,
+// latency percentiles, allocations per request (from BenchmarkServe),
+// memory, and start-up time. Ratios, not absolute numbers, are what
+// compare across machines.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+type workload struct {
+	name, method, path, ctype, body string
+	header                          map[string]string
+	bench                           string // BenchmarkServe case
+	invalid                         string // a body the mock must reject with 400
+	xml                             bool
+}
+
+const (
+	seedRenew    = `{"deviceId": "build-agent-07", "sessionId": "QSDK 3f9a1c47e2b85d60c3a91f7e4b28d05a6c1e93f7b2a4d8c05e6f1a9b3c7d2e48"}`
+	seedValidate = `{"Authentication":{"AccountId":"1042","SecurityToken":"6f1c2a9e-4b7d-4e23-9a51-0c8d7e3f2b64"}}`
+	seedXML      = `<TokenRequest xmlns="http://schemas.datacontract.org/2004/07/Nexus.AppSpace.Service.Contract.Messages.Token" xmlns:i="http://www.w3.org/2001/XMLSchema-instance">
+  <Authentication xmlns="http://schemas.datacontract.org/2004/07/Nexus.AppSpace.Service.Contract.Messages">
+    <AccountId>1042</AccountId>
+    <SecurityToken>6f1c2a9e-4b7d-4e23-9a51-0c8d7e3f2b64</SecurityToken>
+  </Authentication>
+</TokenRequest>`
+)
+
+var workloads = []workload{
+	{name: "RenewLoginToken JSON", method: "POST", path: "/commandcenter/api/RenewLoginToken", ctype: "application/json", body: seedRenew,
+		header: map[string]string{"Accept": "application/json", "Authtoken": "QSDK 3f9a1c47e2b85d60"}, bench: "RenewLoginToken-JSON", invalid: `{"deviceId": 7}`},
+	{name: "ValidateToken JSON", method: "PUT", path: "/api/v1/token/request", ctype: "application/json", body: seedValidate,
+		bench: "ValidateToken-JSON", invalid: `{"Authentication": null}`},
+	{name: "ValidateToken XML", method: "PUT", path: "/api/v1/token/request", ctype: "application/xml", body: seedXML,
+		bench: "ValidateToken-XML", invalid: `<TokenRequest xmlns="http://schemas.datacontract.org/2004/07/Nexus.AppSpace.Service.Contract.Messages.Token"><Authentication/></TokenRequest>`, xml: true},
+}
+
+type result struct {
+	requests, errors int
+	rps              float64
+	p50, p99, p999   time.Duration
+}
+
+func main() {
+	duration := flag.Duration("duration", 15*time.Second, "load per workload and server")
+	conc := flag.Int("concurrency", 32, "concurrent connections")
+	out := flag.String("out", ".bench", "folder for binaries and results")
+	startups := flag.Int("startup-runs", 7, "start-up measurements")
+	flag.Parse()
+	if err := run(*duration, *conc, *out, *startups); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(duration time.Duration, conc int, out string, startups int) error {
+	bin := filepath.Join(out, "bin")
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		return err
+	}
+	mock, base := filepath.Join(bin, "mockserver"), filepath.Join(bin, "baseline")
+	for target, pkg := range map[string]string{mock: "./cmd/mockserver", base: "./bench/baseline"} {
+		if b, err := exec.Command("go", "build", "-o", target, pkg).CombinedOutput(); err != nil {
+			return fmt.Errorf("build %s: %v\n%s", pkg, err, b)
+		}
+	}
+	fmt.Fprintln(os.Stderr, "micro-benchmarks (allocations per request)...")
+	allocs, err := microBench()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(os.Stderr, "start-up...")
+	starts, err := startup(mock, startups)
+	if err != nil {
+		return err
+	}
+
+	results := map[string]map[string]result{}
+	var rss []string
+	var peak int64
+	for _, server := range []string{"baseline", "mockserver"} {
+		path := map[string]string{"baseline": base, "mockserver": mock}[server]
+		addr, err := freeAddr()
+		if err != nil {
+			return err
+		}
+		cmd := exec.Command(path, "-addr", addr) // default configuration: journal on, one log line per request (to /dev/null)
+		if err := cmd.Start(); err != nil {
+			return err
+		}
+		if err := waitUp("http://"+addr, 5*time.Second); err != nil {
+			_ = cmd.Process.Kill()
+			return fmt.Errorf("%s: %w", server, err)
+		}
+		results[server] = map[string]result{}
+		total := 0
+		for _, w := range workloads {
+			if server == "mockserver" {
+				if err := assertRejects("http://"+addr, w); err != nil {
+					_ = cmd.Process.Kill()
+					return err
+				}
+			}
+			fmt.Fprintf(os.Stderr, "%-10s %-22s %s...\n", server, w.name, duration)
+			load("http://"+addr, w, conc, time.Second) // warm-up
+			r := load("http://"+addr, w, conc, duration)
+			results[server][w.name] = r
+			total += r.requests
+			if server == "mockserver" {
+				kb, _ := procStatus(cmd.Process.Pid, "VmRSS")
+				rss = append(rss, fmt.Sprintf("%.1f MiB after %d requests", float64(kb)/1024, total))
+			}
+		}
+		if server == "mockserver" {
+			peak, _ = procStatus(cmd.Process.Pid, "VmHWM")
+		}
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	}
+	report := render(results, allocs, starts, rss, peak, duration, conc)
+	fmt.Print(report)
+	stamp := time.Now().UTC().Format("20060102-150405")
+	for _, name := range []string{"results-" + stamp + ".txt", "latest.txt"} {
+		if err := os.WriteFile(filepath.Join(out, name), []byte(report), 0o644); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(os.Stderr, "written to %s\n", filepath.Join(out, "results-"+stamp+".txt"))
+	return nil
+}
+
+func newRequest(base string, w workload, body string) *http.Request {
+	req, _ := http.NewRequest(w.method, base+w.path, strings.NewReader(body))
+	req.Header.Set("Content-Type", w.ctype)
+	for k, v := range w.header {
+		req.Header.Set(k, v)
+	}
+	return req
+}
+
+// assertRejects checks that validation is on: no number is made by
+// skipping it.
+func assertRejects(base string, w workload) error {
+	resp, err := http.DefaultClient.Do(newRequest(base, w, w.invalid))
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		return fmt.Errorf("%s: an invalid body got %d, want 400: validation is off", w.name, resp.StatusCode)
+	}
+	return nil
+}
+
+// load runs conc closed-loop clients for d and measures each request.
+func load(base string, w workload, conc int, d time.Duration) result {
+	tr := &http.Transport{MaxIdleConnsPerHost: conc, MaxConnsPerHost: conc, DisableCompression: true}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	var mu sync.Mutex
+	var all []time.Duration
+	errs := 0
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range conc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			lat := make([]time.Duration, 0, 1<<16)
+			bad := 0
+			for ctx.Err() == nil {
+				t0 := time.Now()
+				resp, err := client.Do(newRequest(base, w, w.body))
+				if err == nil {
+					_, err = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusOK {
+						err = fmt.Errorf("status %d", resp.StatusCode)
+					}
+				}
+				if err != nil {
+					bad++
+					continue
+				}
+				lat = append(lat, time.Since(t0))
+			}
+			mu.Lock()
+			all = append(all, lat...)
+			errs += bad
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	slices.Sort(all)
+	pct := func(p float64) time.Duration {
+		if len(all) == 0 {
+			return 0
+		}
+		return all[min(len(all)-1, int(float64(len(all))*p))]
+	}
+	return result{requests: len(all), errors: errs, rps: float64(len(all)) / elapsed.Seconds(), p50: pct(0.50), p99: pct(0.99), p999: pct(0.999)}
+}
+
+// microBench runs BenchmarkServe and returns allocations per request.
+func microBench() (map[string]string, error) {
+	cmd := exec.Command("go", "test", "-run", "^$", "-bench", "BenchmarkServe", "-benchmem", "-count", "1", "./mockserver")
+	b, err := cmd.CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("go test -bench: %v\n%s", err, b)
+	}
+	out := map[string]string{}
+	re := regexp.MustCompile(`BenchmarkServe/(\S+?)-\d+\s+\d+\s+(\d+) ns/op.*?(\d+) B/op\s+(\d+) allocs/op`)
+	for _, m := range re.FindAllStringSubmatch(string(b), -1) {
+		out[m[1]] = m[4] + " (" + m[3] + " B)"
+	}
+	return out, nil
+}
+
+// startup measures launch to first 200, runs times; it returns the median
+// and the worst.
+func startup(bin string, runs int) ([2]time.Duration, error) {
+	var ds []time.Duration
+	w := workloads[0]
+	for range runs {
+		addr, err := freeAddr()
+		if err != nil {
+			return [2]time.Duration{}, err
+		}
+		t0 := time.Now()
+		cmd := exec.Command(bin, "-addr", addr)
+		if err := cmd.Start(); err != nil {
+			return [2]time.Duration{}, err
+		}
+		client := &http.Client{Timeout: time.Second}
+		for {
+			resp, err := client.Do(newRequest("http://"+addr, w, w.body))
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == 200 {
+					break
+				}
+			}
+			if time.Since(t0) > 10*time.Second {
+				_ = cmd.Process.Kill()
+				return [2]time.Duration{}, errors.New("start-up: no 200 within 10s")
+			}
+			time.Sleep(200 * time.Microsecond)
+		}
+		ds = append(ds, time.Since(t0))
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	}
+	slices.Sort(ds)
+	return [2]time.Duration{ds[len(ds)/2], ds[len(ds)-1]}, nil
+}
+
+func waitUp(base string, within time.Duration) error {
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		if c, err := net.Dial("tcp", strings.TrimPrefix(base, "http://")); err == nil {
+			c.Close()
+			return nil
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return errors.New("not listening")
+}
+
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// procStatus reads a kB field of /proc/PID/status.
+func procStatus(pid int, field string) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		if f := strings.Fields(sc.Text()); len(f) >= 2 && f[0] == field+":" {
+			return strconv.ParseInt(f[1], 10, 64)
+		}
+	}
+	return 0, fmt.Errorf("no %s", field)
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
+
+func render(res map[string]map[string]result, allocs map[string]string, starts [2]time.Duration, rss []string, peakKB int64, d time.Duration, conc int) string {
+	var b strings.Builder
+	host, _ := os.Hostname()
+	fmt.Fprintf(&b, "make bench: %s, %d CPUs, %s, concurrency %d, %s per workload and server, %s\n\n",
+		host, runtime.NumCPU(), runtime.Version(), conc, d, time.Now().UTC().Format(time.RFC3339))
+	fmt.Fprintf(&b, "%-22s %-10s %10s %7s %9s %9s %9s %7s  %s\n", "workload", "server", "req/s", "ratio", "p50", "p99", "p99.9", "errors", "allocs/req")
+	var verdicts []string
+	for _, w := range workloads {
+		baseR := res["baseline"][w.name]
+		for _, server := range []string{"baseline", "mockserver"} {
+			r := res[server][w.name]
+			ratio := r.rps / baseR.rps
+			a := ""
+			if server == "mockserver" {
+				a = allocs[w.bench]
+			}
+			fmt.Fprintf(&b, "%-22s %-10s %10.0f %7.2f %9s %9s %9s %7d  %s\n", w.name, server, r.rps, ratio, ms(r.p50), ms(r.p99), ms(r.p999), r.errors, a)
+		}
+		mr := res["mockserver"][w.name]
+		target := 0.75
+		if w.xml {
+			target = 0.55
+		}
+		verdicts = append(verdicts, verdict(fmt.Sprintf("%s throughput ≥ %.0f%% of baseline", w.name, target*100), mr.rps/baseR.rps >= target, fmt.Sprintf("%.0f%%", 100*mr.rps/baseR.rps)))
+		verdicts = append(verdicts, verdict(fmt.Sprintf("%s p99 ≤ 5 ms", w.name), mr.p99 <= 5*time.Millisecond, ms(mr.p99)))
+	}
+	fmt.Fprintf(&b, "\nstart-up to first 200 (embedded spec and fixtures): median %s, worst %s\n", ms(starts[0]), ms(starts[1]))
+	fmt.Fprintf(&b, "mockserver RSS: %s; peak %.1f MiB\n", strings.Join(rss, ", "), float64(peakKB)/1024)
+	verdicts = append(verdicts, verdict("start-up ≤ 20 ms", starts[0] <= 20*time.Millisecond, ms(starts[0])))
+	verdicts = append(verdicts, verdict("RSS ≤ 30 MiB", peakKB <= 30*1024, fmt.Sprintf("peak %.1f MiB", float64(peakKB)/1024)))
+	fmt.Fprintf(&b, "\ntargets:\n%s\n", strings.Join(verdicts, "\n"))
+	return b.String()
+}
+
+func verdict(what string, ok bool, got string) string {
+	mark := "met   "
+	if !ok {
+		mark = "MISSED"
+	}
+	return fmt.Sprintf("  %s %s (%s)", mark, what, got)
+}
