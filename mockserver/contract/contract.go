@@ -43,7 +43,7 @@ type Operation struct {
 	// RequestSchemas maps each request media type to its body schema.
 	RequestSchemas map[string]*openapi3.Schema
 	security       openapi3.SecurityRequirements
-	ctHeaders      map[string]http.Header // per request media type, read-only
+	bodies         map[string]*bodyCheck // per request media type
 }
 
 // Limits bound the bodies the decoders accept; zero values mean defaults.
@@ -118,13 +118,13 @@ func newOperation(doc *openapi3.T, path string, item *openapi3.PathItem, method 
 		Path:           path,
 		Route:          &routers.Route{Spec: doc, Path: path, PathItem: item, Method: method, Operation: op},
 		RequestSchemas: map[string]*openapi3.Schema{},
-		ctHeaders:      map[string]http.Header{},
+		bodies:         map[string]*bodyCheck{},
 	}
 	if op.RequestBody != nil && op.RequestBody.Value != nil {
 		for mt, media := range op.RequestBody.Value.Content {
 			mt = strings.ToLower(mt)
 			o.RequestTypes = append(o.RequestTypes, mt)
-			o.ctHeaders[mt] = http.Header{"Content-Type": {mt}}
+			o.bodies[mt] = newBodyCheck(doc, op.RequestBody.Value, mt, media)
 			if media.Schema != nil && media.Schema.Value != nil {
 				o.RequestSchemas[mt] = media.Schema.Value
 				if IsXML(mt) {

@@ -65,10 +65,11 @@ func (j *Journal) Add(e Entry, header http.Header, body []byte) {
 	if len(j.ring) == 0 {
 		return
 	}
-	for k := range header {
+	for k, vs := range header {
 		if secretHeader(k) {
-			header = maskHeaders(header)
-			break
+			for i, v := range vs {
+				vs[i] = Mask(v) // in place: the journal owns the header now
+			}
 		}
 	}
 	if len(body) > j.bodyMax {
@@ -85,21 +86,6 @@ func (j *Journal) Add(e Entry, header http.Header, body []byte) {
 		j.next, j.full = 0, true
 	}
 	j.mu.Unlock()
-}
-
-func maskHeaders(h http.Header) http.Header {
-	out := make(http.Header, len(h))
-	for k, vs := range h {
-		if secretHeader(k) {
-			masked := make([]string, len(vs))
-			for i, v := range vs {
-				masked[i] = Mask(v)
-			}
-			vs = masked
-		}
-		out[k] = vs
-	}
-	return out
 }
 
 // List returns the entries, oldest first, of an operation ("" for all) at
