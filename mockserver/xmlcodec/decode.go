@@ -2,7 +2,6 @@ package xmlcodec
 
 import (
 	"bytes"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -201,24 +200,35 @@ func toUTF8(data []byte) ([]byte, bool) {
 }
 
 // hasDoctype reports whether the prolog, before the document element,
-// holds a DOCTYPE. It reads raw tokens: nothing is expanded.
+// holds a DOCTYPE (or any other <!...> declaration but a comment). It
+// scans bytes: nothing is parsed, let alone expanded.
 func hasDoctype(data []byte) bool {
-	dec := xml.NewDecoder(bytes.NewReader(data))
-	dec.Strict = false
-	for {
-		tok, err := dec.RawToken()
-		if err != nil {
+	for i := 0; i < len(data); {
+		lt := bytes.IndexByte(data[i:], '<')
+		if lt < 0 || i+lt+1 >= len(data) {
 			return false
 		}
-		switch t := tok.(type) {
-		case xml.Directive:
+		i += lt + 1
+		switch {
+		case data[i] == '?':
+			end := bytes.Index(data[i:], []byte("?>"))
+			if end < 0 {
+				return false
+			}
+			i += end + 2
+		case bytes.HasPrefix(data[i:], []byte("!--")):
+			end := bytes.Index(data[i:], []byte("-->"))
+			if end < 0 {
+				return false
+			}
+			i += end + 3
+		case data[i] == '!':
 			return true
-		case xml.StartElement:
-			return false
-		case xml.ProcInst, xml.Comment, xml.CharData:
-			_ = t
+		default:
+			return false // the document element
 		}
 	}
+	return false
 }
 
 // countNodes counts elements and attributes under el, stopping past max.
