@@ -10,8 +10,10 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/tokenmock/tokenmock/mockserver"
+	"github.com/tokenmock/tokenmock/mockserver/logsink"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -34,7 +36,11 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stdout, "mockserver %s\n", version)
 		return 0
 	}
-	log := mockserver.NewLogger(cfg.LogFormat, stderr)
+	// One line per request: batched, so that logging costs no write
+	// system call per request; flushed at least every 100 ms and on exit.
+	sink := logsink.New(stderr, 64<<10, 100*time.Millisecond)
+	defer sink.Close()
+	log := mockserver.NewLogger(cfg.LogFormat, sink)
 	srv, err := mockserver.New(cfg, log)
 	if err != nil {
 		fmt.Fprintf(stderr, "mockserver: %v\n", err)
