@@ -44,6 +44,8 @@ type Config struct {
 	ReadHeaderTimeout time.Duration
 	ReadTimeout       time.Duration
 	IdleTimeout       time.Duration
+
+	GCHeadroom int64 // collect when the heap is this far above the live heap; 0: Go's default
 }
 
 // DefaultConfig is the configuration of `mockserver` with no flags.
@@ -64,6 +66,7 @@ func DefaultConfig() Config {
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       120 * time.Second,
+		GCHeadroom:        12 << 20,
 	}
 }
 
@@ -111,6 +114,7 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	fs.DurationVar(&cfg.ReadHeaderTimeout, "read-header-timeout", cfg.ReadHeaderTimeout, "time a client has to send the request headers; slower connections are dropped")
 	fs.DurationVar(&cfg.ReadTimeout, "read-timeout", cfg.ReadTimeout, "time a client has to send the whole request")
 	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", cfg.IdleTimeout, "time an idle keep-alive connection stays open")
+	fs.Var(byteSize{&cfg.GCHeadroom}, "gc-headroom", "collect garbage when the heap is this far above the live heap (0: Go's default; GOGC or GOMEMLIMIT in the environment win)")
 	fs.StringVar(&cfg.Validation, "validation", cfg.Validation, "enforce: answer contract violations with 4xx; report: log and journal them, and answer anyway")
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: mockserver [flags]\n\nA mock server for the token APIs of openapi.yaml. Every flag can also be set\nby an environment variable: -log-format is %sLOG_FORMAT.\n\nFlags:\n", EnvPrefix)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tokenmock/tokenmock/mockserver"
+	"github.com/tokenmock/tokenmock/mockserver/gctune"
 	"github.com/tokenmock/tokenmock/mockserver/logsink"
 )
 
@@ -46,6 +47,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "mockserver: %v\n", err)
 		return 2
 	}
+	defer gctune.Start(cfg.GCHeadroom, time.Second)()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := srv.Open(); err != nil {

@@ -55,7 +55,7 @@ const (
 // validation read XML.
 func NewBodyDecoder(lim Limits) openapi3filter.BodyDecoder {
 	return func(body io.Reader, _ http.Header, ref *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
-		data, err := io.ReadAll(body)
+		data, err := readAll(body)
 		if err != nil {
 			return nil, fmt.Errorf("read xml body: %w", err)
 		}
@@ -494,4 +494,13 @@ func cut(s string) string {
 		return s
 	}
 	return s[:max] + "…"
+}
+
+// readAll reads a body; from a *bytes.Buffer (what the server hands over)
+// it takes the bytes as they are, without a copy.
+func readAll(r io.Reader) ([]byte, error) {
+	if b, ok := r.(*bytes.Buffer); ok {
+		return b.Bytes(), nil
+	}
+	return io.ReadAll(r)
 }
