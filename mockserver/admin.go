@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -117,7 +118,7 @@ func (s *Server) listScenarios(c echo.Context) error {
 func (s *Server) activate(c echo.Context) error {
 	name := c.Param("name")
 	if s.Engine.Set().Scenarios[name] == nil {
-		return adminProblem(c, problem.Newf(http.StatusNotFound, "unknown scenario %q; known scenarios: %v", name, s.Engine.Set().Names))
+		return adminProblem(c, problem.Newf(http.StatusNotFound, "unknown scenario %q; known scenarios: %s", name, strings.Join(s.Engine.Set().Names, ", ")))
 	}
 	var req struct {
 		Operation string `json:"operation"`

@@ -63,7 +63,7 @@ func (s *Server) answer(c echo.Context, x *exchange) *problem.Problem {
 			return false
 		}
 		if len(p.Errors) == 0 {
-			x.reported = append(x.reported, problem.Violation{Rule: http.StatusText(p.Status), Detail: p.Detail})
+			x.reported = append(x.reported, problem.Violation{Rule: ruleOf(p.Status), Detail: p.Detail})
 		}
 		x.reported = append(x.reported, p.Errors...)
 		return true
@@ -149,6 +149,27 @@ func sleep(ctx interface{ Done() <-chan struct{} }, d time.Duration) bool {
 	}
 }
 
+// ruleOf names the rule a problem without listed violations broke.
+func ruleOf(status int) string {
+	switch status {
+	case http.StatusNotFound:
+		return "path"
+	case http.StatusMethodNotAllowed:
+		return "method"
+	case http.StatusNotAcceptable:
+		return "accept"
+	case http.StatusRequestEntityTooLarge, http.StatusRequestHeaderFieldsTooLarge:
+		return "size"
+	case http.StatusUnsupportedMediaType:
+		return "content-type"
+	case http.StatusUnauthorized:
+		return "security"
+	case http.StatusBadRequest:
+		return "request"
+	}
+	return "contract"
+}
+
 // record writes the request's log line and journal entry.
 func (s *Server) record(req *http.Request, x *exchange, d time.Duration) {
 	validation := "ok"
@@ -157,7 +178,7 @@ func (s *Server) record(req *http.Request, x *exchange, d time.Duration) {
 	case x.rejected != nil:
 		validation, viols = "rejected", x.rejected.Errors
 		if len(viols) == 0 {
-			viols = []problem.Violation{{Rule: http.StatusText(x.rejected.Status), Detail: x.rejected.Detail}}
+			viols = []problem.Violation{{Rule: ruleOf(x.rejected.Status), Detail: x.rejected.Detail}}
 		}
 	case len(x.reported) > 0:
 		validation, viols = "reported", x.reported

@@ -27,7 +27,7 @@ type Entry struct {
 	Validation string              `json:"validation"` // ok, rejected, reported
 	Violations []problem.Violation `json:"violations,omitempty"`
 	Scenario   string              `json:"scenario,omitempty"` // applied scenario
-	Rule       string              `json:"rule"`               // what chose it: header, prefer, admin, cli, rule NAME, default
+	Rule       string              `json:"rule,omitempty"`     // what chose it: header, prefer, admin, cli, rule NAME, default; absent when rejected
 	Step       uint64              `json:"step,omitempty"`     // the request's number for its operation
 	Fault      string              `json:"fault,omitempty"`
 	Status     int                 `json:"status"` // 0 when a fault gave no answer

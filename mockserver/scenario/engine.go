@@ -75,12 +75,13 @@ type Choice struct {
 }
 
 // Applied is the value of the X-Mock-Scenario-Applied header: the scenario
-// that shaped the answer, or "" for the default answer.
+// that shaped the answer, "answer:NAME" for a fixture answer asked for by
+// Prefer, or "" for the default answer (and for no choice at all).
 func (c Choice) Applied() string {
 	switch {
 	case c.Fired:
 		return c.Scenario.Name
-	case c.Scenario == nil && c.Answer != fixture.DefaultAnswer:
+	case c.Scenario == nil && c.Answer != "" && c.Answer != fixture.DefaultAnswer:
 		return "answer:" + c.Answer
 	}
 	return ""
