@@ -53,9 +53,8 @@ func (s *Server) adminAuth(next echo.HandlerFunc) echo.HandlerFunc {
 		if s.cfg.AdminToken == "" {
 			return next(c)
 		}
-		got := c.Request().Header.Get("Authorization")
-		want := "Bearer " + s.cfg.AdminToken
-		if subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+		scheme, got, _ := strings.Cut(c.Request().Header.Get("Authorization"), " ")
+		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(s.cfg.AdminToken)) != 1 {
 			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="tokenmock admin"`)
 			return adminProblem(c, problem.New(http.StatusUnauthorized, "the admin API needs Authorization: Bearer <the -admin-token>"))
 		}

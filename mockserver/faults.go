@@ -29,7 +29,15 @@ func (s *Server) fault(c echo.Context, sc *scenario.Scenario, status int, ctype 
 		s.closeConn(c, sc.Fault == "reset")
 		return 0
 	case "timeout":
-		sleep(ctx, s.cfg.TimeoutMax)
+		// Until the client gives up, -timeout-max passes, or the server
+		// shuts down: a timeout has no answer to finish.
+		t := time.NewTimer(s.cfg.TimeoutMax)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+		case <-s.stopping.Done():
+		}
+		t.Stop()
 		s.closeConn(c, false)
 		return 0
 	case "malformed":
@@ -47,7 +55,9 @@ func (s *Server) fault(c echo.Context, sc *scenario.Scenario, status int, ctype 
 		return status
 	case "slow-body":
 		w := c.Response()
-		w.Header().Set("Content-Type", ctype)
+		if ctype != "" {
+			w.Header().Set("Content-Type", ctype)
+		}
 		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 		w.WriteHeader(status)
 		w.Flush()
@@ -88,7 +98,9 @@ func (s *Server) closeConn(c echo.Context, rst bool) {
 func writeHead(w *bufio.Writer, status int, h http.Header, ctype string, length int) {
 	fmt.Fprintf(w, "HTTP/1.1 %d %s\r\n", status, http.StatusText(status))
 	h = h.Clone()
-	h.Set("Content-Type", ctype)
+	if ctype != "" {
+		h.Set("Content-Type", ctype)
+	}
 	h.Set("Content-Length", strconv.Itoa(length))
 	h.Set("Connection", "close")
 	h.Set("Date", time.Now().UTC().Format(http.TimeFormat))

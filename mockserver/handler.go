@@ -78,6 +78,7 @@ func (s *Server) answer(c echo.Context, x *exchange) *problem.Problem {
 			return p
 		}
 	}
+	bodySent := len(x.body) > 0 || ct != ""
 	respType, p := contract.Negotiate(req.Header.Get("Accept"), reqType, op.ResponseTypes)
 	if p != nil {
 		if !report(p) {
@@ -90,7 +91,7 @@ func (s *Server) answer(c echo.Context, x *exchange) *problem.Problem {
 		if value, p = op.ValidateBody(ctx, req, reqType, x.body); p != nil && !report(p) {
 			return p
 		}
-	} else if rb := op.Route.Operation.RequestBody; rb != nil && rb.Value != nil && rb.Value.Required {
+	} else if rb := op.Route.Operation.RequestBody; rb != nil && rb.Value != nil && rb.Value.Required && !bodySent {
 		p := problem.New(http.StatusBadRequest, "the request body is required", problem.Violation{Rule: "required", Detail: "the request body is required; send one of " + strings.Join(op.RequestTypes, ", ")})
 		if !report(p) {
 			return p
@@ -115,6 +116,11 @@ func (s *Server) answer(c echo.Context, x *exchange) *problem.Problem {
 	}
 	var body []byte
 	ctype := ""
+	if ans.Bodies[respType] == nil && len(ans.Bodies) > 0 {
+		// The answer (a Prefer: code=, a scenario's) does not come in the
+		// negotiated type: give it in one it has rather than empty.
+		respType = ans.Media()[0]
+	}
 	if t := ans.Bodies[respType]; t != nil {
 		body = t.Render(fixture.Request{Body: value, Header: req.Header})
 		ctype = respType + "; charset=utf-8"

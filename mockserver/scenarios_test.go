@@ -434,3 +434,26 @@ func TestNoAdminAPI(t *testing.T) {
 		t.Errorf("got %d, want 404 with -admin=false", got.status)
 	}
 }
+
+// A timeout fault in flight does not hold up the shutdown.
+func TestShutdownEndsTimeoutFaults(t *testing.T) {
+	s, base := faultServer(t, "")
+	errc := make(chan error, 1)
+	go func() {
+		_, _, err := send(http.DefaultClient, base, "timeout", "")
+		errc <- err
+	}()
+	time.Sleep(200 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := s.Close(ctx); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("Close took %s with a timeout fault in flight", d)
+	}
+	if err := <-errc; err == nil {
+		t.Error("the timeout fault answered")
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -44,6 +45,13 @@ type Server struct {
 	http     *http.Server
 	ln       net.Listener
 	done     chan error
+	// stopping ends when shutdown begins: timeout faults then close their
+	// connections at once instead of holding the shutdown up.
+	stopping context.Context
+	stop     context.CancelFunc
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // New loads the spec and fixtures named by cfg (the embedded ones by
@@ -95,6 +103,7 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: log, Contract: c, Fixtures: set, Engine: eng, Journal: journal.New(cfg.JournalSize, 4096)}
+	s.stopping, s.stop = context.WithCancel(context.Background())
 	s.echo = s.newEcho()
 	return s, nil
 }
@@ -132,6 +141,9 @@ func (s *Server) newEcho() *echo.Echo {
 		s.adminRoutes(e.Group(AdminPrefix, s.adminAuth))
 	}
 	e.Any("/*", s.serve)
+	// Methods Echo does not route itself (PROPFIND, FOO) reach the
+	// contract too, for its 404 or 405 with the right Allow.
+	e.RouteNotFound("/*", s.serve)
 	return e
 }
 
@@ -156,6 +168,7 @@ func (s *Server) Open() error {
 		MaxHeaderBytes: int(max(4*s.cfg.MaxHeader, 2<<20)),
 		ErrorLog:       slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
+	s.http.RegisterOnShutdown(s.stop)
 	s.done = make(chan error, 1)
 	go func() { s.done <- s.http.Serve(ln) }()
 	if s.cfg.Admin && s.cfg.AdminToken == "" && !isLoopback(ln.Addr()) {
@@ -198,16 +211,24 @@ func (s *Server) Addr() string {
 }
 
 // Close stops accepting connections and waits for requests in flight,
-// up to ctx's deadline.
+// up to ctx's deadline; requests still running then are cut off. Calling
+// it again returns the first call's result.
 func (s *Server) Close(ctx context.Context) error {
 	if s.http == nil {
 		return nil
 	}
-	err := s.http.Shutdown(ctx)
-	if serr := <-s.done; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
-		err = serr
-	}
-	return err
+	s.closeOnce.Do(func() {
+		err := s.http.Shutdown(ctx)
+		if err != nil {
+			s.log.Warn("requests still running at the shutdown deadline were cut off", "err", err)
+			_ = s.http.Close()
+		}
+		if serr := <-s.done; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
+			err = serr
+		}
+		s.closeErr = err
+	})
+	return s.closeErr
 }
 
 // recoverPanics turns a panic into a 500 with the stack in the log, and

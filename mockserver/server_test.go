@@ -236,6 +236,18 @@ func TestMethodNotAllowedNamesAllow(t *testing.T) {
 	}
 }
 
+// Methods Echo does not know still get the contract's 404 or 405.
+func TestUnknownMethods(t *testing.T) {
+	_, ts := newServer(t)
+	got := do(t, ts, request{"FOO", validatePath, "", nil})
+	if got.status != 405 || got.header.Get("Allow") != "PUT" {
+		t.Errorf("FOO %s: got %d Allow %q, want 405 Allow PUT", validatePath, got.status, got.header.Get("Allow"))
+	}
+	if got := do(t, ts, request{"PROPFIND", "/nope", "", nil}); got.status != 404 {
+		t.Errorf("PROPFIND /nope: got %d, want 404", got.status)
+	}
+}
+
 func TestBodyLimit(t *testing.T) {
 	cfg := mockserver.DefaultConfig()
 	cfg.MaxBody = 1024

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
 
@@ -78,8 +79,7 @@ func LoadWith(data []byte, name string, lim Limits) (*Contract, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build router for %s: %w", name, err)
 	}
-	xmlcodec.Register(xmlcodec.Limits{MaxDepth: lim.MaxDepth, MaxNodes: lim.MaxXMLNodes})
-	jsoncodec.Register(jsoncodec.Limits{MaxDepth: lim.MaxDepth})
+	registerDecoders(doc, lim)
 	c := &Contract{Doc: doc, router: router, byOp: map[*openapi3.Operation]*Operation{}, byID: map[string]*Operation{}}
 	var problems []string
 	for path, item := range doc.Paths.Map() {
@@ -161,6 +161,39 @@ func newOperation(doc *openapi3.T, path string, item *openapi3.PathItem, method 
 		o.security = doc.Security
 	}
 	return o, nil
+}
+
+// registerDecoders installs the strict JSON and XML decoders for every JSON
+// and XML media type the spec uses (application/json, +json, text/xml,
+// +xml), so that none falls back to a laxer decoder or to none.
+func registerDecoders(doc *openapi3.T, lim Limits) {
+	jsonDec := jsoncodec.NewBodyDecoder(jsoncodec.Limits{MaxDepth: lim.MaxDepth})
+	xmlDec := xmlcodec.NewBodyDecoder(xmlcodec.Limits{MaxDepth: lim.MaxDepth, MaxNodes: lim.MaxXMLNodes})
+	types := map[string]bool{"application/json": true, "application/xml": true}
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			if op.RequestBody != nil && op.RequestBody.Value != nil {
+				for mt := range op.RequestBody.Value.Content {
+					types[strings.ToLower(mt)] = true
+				}
+			}
+			for _, resp := range op.Responses.Map() {
+				if resp.Value != nil {
+					for mt := range resp.Value.Content {
+						types[strings.ToLower(mt)] = true
+					}
+				}
+			}
+		}
+	}
+	for mt := range types {
+		switch {
+		case IsJSON(mt):
+			openapi3filter.RegisterBodyDecoder(mt, jsonDec)
+		case IsXML(mt):
+			openapi3filter.RegisterBodyDecoder(mt, xmlDec)
+		}
+	}
 }
 
 // Operation returns the operation with the given operationId, or nil.

@@ -112,6 +112,10 @@ func Negotiate(accept, requestType string, offers []string) (string, *problem.Pr
 		return offers[0], nil
 	}
 	ranges := parseAccept(accept)
+	if len(ranges) == 0 {
+		// Nothing in Accept parses: as if there were no Accept.
+		return Negotiate("", requestType, offers)
+	}
 	best, bestQ := "", 0.0
 	for _, o := range offers {
 		q := quality(ranges, o)

@@ -25,6 +25,8 @@ func TestNegotiate(t *testing.T) {
 		{"nothing offered matches", "text/html", "application/json", both, ""},
 		{"all refused", "application/json;q=0, application/xml;q=0", "", both, ""},
 		{"garbage ranges are ignored", "%%%, application/json", "", both, "application/json"},
+		{"only garbage is no Accept", "garbage", "application/xml", both, "application/xml"},
+		{"a bad q alone is no Accept", "application/json;q=abc", "application/xml", both, "application/xml"},
 		{"bad q is ignored", "application/xml;q=2, application/json", "", both, "application/json"},
 		{"JSON only", "application/xml", "application/json", []string{"application/json"}, ""},
 	}

@@ -65,16 +65,13 @@ func (j *Journal) Add(e Entry, header http.Header, body []byte) {
 	if len(j.ring) == 0 {
 		return
 	}
-	for k, vs := range header {
-		if secretHeader(k) {
-			for i, v := range vs {
-				vs[i] = Mask(v) // in place: the journal owns the header now
-			}
-		}
-	}
+	header = keepHeader(header)
+	// A copy of at most bodyMax bytes: a cut slice would keep the whole
+	// request body alive as long as the entry.
 	if len(body) > j.bodyMax {
 		body, e.BodyCut = body[:j.bodyMax], true
 	}
+	body = bytes.Clone(body)
 	MaskBodyInPlace(body)
 	e.header, e.body = header, body
 	j.mu.Lock()
@@ -86,6 +83,39 @@ func (j *Journal) Add(e Entry, header http.Header, body []byte) {
 		j.next, j.full = 0, true
 	}
 	j.mu.Unlock()
+}
+
+// headerKeep bounds what an entry keeps of a request's header.
+const headerKeep = 8 << 10
+
+// keepHeader returns what the journal keeps of a request's header:
+// credentials masked, in place (the journal owns the header now), and,
+// when the header is large, a copy with each value cut to 256 bytes.
+func keepHeader(h http.Header) http.Header {
+	size := 0
+	for k, vs := range h {
+		for i, v := range vs {
+			if secretHeader(k) {
+				vs[i] = Mask(v)
+			}
+			size += len(k) + len(v)
+		}
+	}
+	if size <= headerKeep {
+		return h
+	}
+	out := make(http.Header, len(h))
+	for k, vs := range h {
+		cut := make([]string, len(vs))
+		for i, v := range vs {
+			if len(v) > 256 {
+				v = v[:256] + "…"
+			}
+			cut[i] = v
+		}
+		out[k] = cut
+	}
+	return out
 }
 
 // List returns the entries, oldest first, of an operation ("" for all) at
@@ -129,10 +159,15 @@ func secretHeader(k string) bool {
 	return false
 }
 
-// Mask keeps the first and last 4 characters of a secret.
+// maskKeepMin is the shortest secret whose first and last 4 characters
+// are kept: shorter ones would give too much of themselves away.
+const maskKeepMin = 16
+
+// Mask keeps the first and last 4 characters of a secret of 16 characters
+// or more, and masks a shorter one whole.
 func Mask(s string) string {
 	r := []rune(s)
-	if len(r) <= 8 {
+	if len(r) < maskKeepMin {
 		return strings.Repeat("*", len(r))
 	}
 	return string(r[:4]) + strings.Repeat("*", len(r)-8) + string(r[len(r)-4:])
@@ -163,7 +198,7 @@ func MaskBodyInPlace(b []byte) {
 			from = i + len(name)
 			if i > 0 && b[i-1] == '"' && from < len(b) && b[from] == '"' {
 				maskJSONValue(b, from+1)
-			} else if i > 0 && (b[i-1] == '<' || b[i-1] == ':') && from < len(b) && (b[from] == '>' || b[from] == ' ') {
+			} else if i > 0 && (b[i-1] == '<' || b[i-1] == ':') && from < len(b) && (b[from] == '>' || isSpace(b[from])) {
 				maskXMLValue(b, from)
 			}
 		}
@@ -190,26 +225,32 @@ func maskJSONValue(b []byte, i int) {
 	maskSpan(b[start:min(end, len(b))])
 }
 
-// maskXMLValue masks the text of the element whose start tag's name ends
-// at i.
+// maskXMLValue masks the content of the element whose start tag's name
+// ends at i, up to its end tag: text, and CDATA sections whole.
 func maskXMLValue(b []byte, i int) {
 	gt := bytes.IndexByte(b[i:], '>')
 	if gt < 0 || (gt > 0 && b[i+gt-1] == '/') {
 		return
 	}
 	start := i + gt + 1
-	lt := bytes.IndexByte(b[start:], '<')
-	if lt < 0 {
-		lt = len(b) - start
+	end := bytes.Index(b[start:], []byte("</"))
+	if end < 0 {
+		end = len(b) - start
 	}
-	maskSpan(b[start : start+lt])
+	v := b[start : start+end]
+	if bytes.HasPrefix(v, []byte("<![CDATA[")) && bytes.HasSuffix(v, []byte("]]>")) {
+		v = v[len("<![CDATA[") : len(v)-len("]]>")]
+	}
+	maskSpan(v)
 }
 
-// maskSpan keeps the first and last 4 bytes of a value and stars the rest
-// (all of it when it is 8 bytes or less).
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// maskSpan keeps the first and last 4 bytes of a value of 16 bytes or
+// more and stars the rest; a shorter value is starred whole.
 func maskSpan(v []byte) {
 	keep := 4
-	if len(v) <= 8 {
+	if len(v) < maskKeepMin {
 		keep = 0
 	}
 	for i := keep; i < len(v)-keep; i++ {

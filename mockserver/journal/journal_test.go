@@ -3,6 +3,7 @@ package journal_test
 import (
 	"runtime"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,7 +32,7 @@ func TestBoundedAfterManyRequests(t *testing.T) {
 	if all[0].ID != 100_000-499 || all[499].ID != 100_000 {
 		t.Errorf("ids %d..%d, want the last 500", all[0].ID, all[499].ID)
 	}
-	if all[0].Header["Authtoken"] != "QSDK*******6789" {
+	if all[0].Header["Authtoken"] != "***************" {
 		t.Errorf("Authtoken kept as %q", all[0].Header["Authtoken"])
 	}
 	if !all[0].BodyCut || len(all[0].Body) != 64 {
@@ -43,22 +44,46 @@ func TestBoundedAfterManyRequests(t *testing.T) {
 }
 
 func TestMask(t *testing.T) {
-	tests := map[string]string{
-		"QSDK 0123456789abcdef": "QSDK*************cdef",
-		"short":                 "*****",
-		`{"sessionId":"QSDK 0123456789","deviceId":"d"}`:                              `{"sessionId":"QSDK*******6789","deviceId":"d"}`,
-		`<a:SecurityToken>6f1c2a9e-4b7d</a:SecurityToken>`:                            `<a:SecurityToken>6f1c*****4b7d</a:SecurityToken>`,
-		`{"token" : "QSDK 0123\"456789", "x":1}`:                                      `{"token" : "QSDK*********6789", "x":1}`,
-		`<SecurityToken xmlns="u">abcdefghij</SecurityToken><Password i:nil="true"/>`: `<SecurityToken xmlns="u">abcd**ghij</SecurityToken><Password i:nil="true"/>`,
-		`{"tokenizer":"abcdefghijkl"}`:                                                `{"tokenizer":"abcdefghijkl"}`,
+	tests := []struct{ in, want string }{
+		{"QSDK 0123456789abcdef", "QSDK*************cdef"},
+		{"short", "*****"},
+		{"QSDK 1a2b", "*********"},
+		{`{"sessionId":"QSDK 0123456789abc","deviceId":"d"}`, `{"sessionId":"QSDK**********9abc","deviceId":"d"}`},
+		{`{"sessionId":"QSDK 0123","deviceId":"d"}`, `{"sessionId":"*********","deviceId":"d"}`},
+		{`{"token" : "QSDK 0123\"456789abcd", "x":1}`, `{"token" : "QSDK*************abcd", "x":1}`},
+		{`{"tokenizer":"abcdefghijklmnopq"}`, `{"tokenizer":"abcdefghijklmnopq"}`},
+		{`<a:SecurityToken>6f1c2a9e-4b7d-4e23</a:SecurityToken>`, `<a:SecurityToken>6f1c**********4e23</a:SecurityToken>`},
+		{`<SecurityToken xmlns="u">abcdefghijklmnop</SecurityToken>`, `<SecurityToken xmlns="u">abcd********mnop</SecurityToken>`},
+		{"<SecurityToken\n>abcdefghij</SecurityToken>", "<SecurityToken\n>**********</SecurityToken>"},
+		{`<a:SecurityToken><![CDATA[6f1c2a9e-4b7d-4e23]]></a:SecurityToken>`, `<a:SecurityToken><![CDATA[6f1c**********4e23]]></a:SecurityToken>`},
+		{`<Password i:nil="true"/>`, `<Password i:nil="true"/>`},
 	}
-	for in, want := range tests {
-		got := journal.Mask(in)
-		if in[0] == '{' || in[0] == '<' {
-			got = journal.MaskBody(in)
+	for _, tc := range tests {
+		got := journal.Mask(tc.in)
+		if tc.in[0] == '{' || tc.in[0] == '<' {
+			got = journal.MaskBody(tc.in)
 		}
-		if got != want {
-			t.Errorf("%s: got %s, want %s", in, got, want)
+		if got != tc.want {
+			t.Errorf("%s: got %s, want %s", tc.in, got, tc.want)
 		}
+	}
+}
+
+// An entry keeps at most bodyMax bytes of a body, in a copy of its own.
+func TestKeepsOnlyTheCutOfALargeBody(t *testing.T) {
+	j := journal.New(10, 16)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for range 10 {
+		j.Add(journal.Entry{}, map[string][]string{"X-Big": {strings.Repeat("v", 64<<10)}}, make([]byte, 1<<20))
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if grew := int64(after.HeapAlloc) - int64(before.HeapAlloc); grew > 1<<20 {
+		t.Errorf("10 entries of 1 MiB bodies and 64 KiB headers keep %d bytes", grew)
+	}
+	if e := j.List("", time.Time{}); len(e[0].Header["X-Big"]) > 300 {
+		t.Errorf("a 64 KiB header value kept whole")
 	}
 }

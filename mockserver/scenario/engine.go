@@ -110,7 +110,7 @@ func NewEngine(set *Set, fx *fixture.Set, opts Options) (*Engine, error) {
 		if set.Scenarios[opts.FailScenario] == nil {
 			return nil, fmt.Errorf("-fail-scenario %q: %s", opts.FailScenario, e.known())
 		}
-		e.rules = append(e.rules, &Rule{Name: "-fail-rate", Probability: opts.FailRate, Scenario: opts.FailScenario})
+		e.rules = append(e.rules, &Rule{Name: "-fail-rate", Probability: opts.FailRate, HasProbability: true, Scenario: opts.FailScenario})
 	} else if opts.FailScenario != "" {
 		return nil, fmt.Errorf("-fail-scenario %s needs -fail-rate", opts.FailScenario)
 	}
@@ -310,7 +310,7 @@ func (e *Engine) fromRules(c *Choice, op string, h http.Header, body any) {
 		if (r.Header != "" || r.Pointer != nil) && !r.match(h, body) {
 			continue
 		}
-		if r.Probability > 0 {
+		if r.HasProbability {
 			e.mu.Lock()
 			draw := e.rng(fmt.Sprintf("rule%d|%s", i, op)).Float64()
 			e.mu.Unlock()

@@ -52,15 +52,16 @@ type Drift struct {
 
 // Rule picks a scenario for requests that match it.
 type Rule struct {
-	Name        string
-	Operation   string // "" for all
-	Header      string
-	Pointer     []string // body member (JSON pointer, for XML bodies too)
-	PointerText string
-	Equals      *string
-	Matches     *regexp.Regexp
-	Probability float64 // 0 means always (when the conditions match)
-	Scenario    string
+	Name           string
+	Operation      string // "" for all
+	Header         string
+	Pointer        []string // body member (JSON pointer, for XML bodies too)
+	PointerText    string
+	Equals         *string
+	Matches        *regexp.Regexp
+	Probability    float64 // with HasProbability: the chance the rule fires
+	HasProbability bool
+	Scenario       string
 }
 
 // Set is the loaded scenarios and rules.
@@ -301,7 +302,7 @@ func buildRule(i int, fr fileRule, set *Set, fx *fixture.Set) (*Rule, error) {
 		if err != nil || p.Kind != "probability" {
 			return nil, fmt.Errorf("probability: %q is not a percentage such as 10%%", fr.Probability)
 		}
-		r.Probability = p.P
+		r.Probability, r.HasProbability = p.P, true
 	}
 	if w := fr.When; w != nil {
 		switch {

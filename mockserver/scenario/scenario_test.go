@@ -89,3 +89,20 @@ func TestProbabilityPerOperationIgnoresInterleaving(t *testing.T) {
 		t.Errorf("sequence %s: want a mix", a)
 	}
 }
+
+func TestZeroProbabilityNeverFires(t *testing.T) {
+	fx := load(t)
+	set, err := scenario.Load([]byte("scenarios:\n  u: {description: d, answer: unavailable}\nrules:\n  - probability: 0%\n    scenario: u\n"), "s.yaml", fx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := scenario.NewEngine(set, fx, scenario.Options{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 200 {
+		if c, _ := e.Choose("ValidateToken", http.Header{}, nil); c.Scenario != nil {
+			t.Fatal("a 0% rule fired")
+		}
+	}
+}

@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -61,7 +62,7 @@ func ParseSchedule(text string) (Schedule, error) {
 		s.Kind, s.N = f[0], n
 	case len(f) == 1 && strings.HasSuffix(f[0], "%"):
 		p, err := strconv.ParseFloat(strings.TrimSuffix(f[0], "%"), 64)
-		if err != nil || p < 0 || p > 100 {
+		if err != nil || math.IsNaN(p) || p < 0 || p > 100 {
 			return bad("P must be a number from 0 to 100")
 		}
 		s.Kind, s.P = "probability", p/100

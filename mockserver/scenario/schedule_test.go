@@ -26,7 +26,7 @@ func TestParseSchedule(t *testing.T) {
 			t.Errorf("ParseSchedule(%q) = %+v, %v, want %+v", text, got, err, want)
 		}
 	}
-	for _, text := range []string{"fail-first", "fail-first -1", "every x", "120%", "after 1m for 0s", "after 50s for 20s every 1m", "3 per minute", "ramp 2s..1s over 1m", "sometimes"} {
+	for _, text := range []string{"fail-first", "fail-first -1", "every x", "120%", "NaN%", "after 1m for 0s", "after 50s for 20s every 1m", "3 per minute", "ramp 2s..1s over 1m", "sometimes"} {
 		if _, err := ParseSchedule(text); err == nil || !strings.Contains(err.Error(), "forms:") {
 			t.Errorf("ParseSchedule(%q): got %v, want an error listing the forms", text, err)
 		}

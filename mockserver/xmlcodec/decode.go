@@ -444,8 +444,14 @@ func (d *decoder) array(el *etree.Element, s *openapi3.Schema, ns, path string) 
 				d.add(path, "text", fmt.Sprintf("text %q among the items of %s", cut(c.Data), el.Tag))
 			}
 		case *etree.Element:
-			n++
-			cpath := fmt.Sprintf("%s/%s[%d]", path, c.Tag, n)
+			// The index counts items only, as XPath (and Path) do.
+			if c.Tag == item {
+				n++
+			}
+			cpath := fmt.Sprintf("%s/%s[%d]", path, c.Tag, max(n, 1))
+			if c.Tag != item {
+				cpath = path + "/" + c.Tag
+			}
 			if !d.checkName(c, cpath) {
 				continue
 			}
