@@ -195,7 +195,7 @@ func TestStartupRefusesBadSpec(t *testing.T) {
 		{"invalid spec", "openapi: 3.0.3\ninfo: {title: x}\npaths: {}\n", "validate spec"},
 		{"XML example in the wrong namespace", strings.Replace(string(tokenmock.Spec),
 			`<Authentication xmlns="http://schemas.datacontract.org/2004/07/Nexus.AppSpace.Service.Contract.Messages">`, `<Authentication>`, 1),
-			"requestBody.content.application/xml.examples.seed: xml: /TokenRequest/Authentication: element in namespace"},
+			"requestBody.content.application/xml.examples.seed: /TokenRequest/Authentication: element in namespace"},
 		{"JSON example of the wrong type", strings.Replace(string(tokenmock.Spec), "deviceId: build-agent-07", "deviceId: 7", 1),
 			"examples.seed: /deviceId: value must be a string"},
 	}

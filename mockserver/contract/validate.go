@@ -12,7 +12,6 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 
-	"github.com/tokenmock/tokenmock/mockserver/jsoncodec"
 	"github.com/tokenmock/tokenmock/mockserver/problem"
 	"github.com/tokenmock/tokenmock/mockserver/xmlcodec"
 )
@@ -205,22 +204,15 @@ func Violations(err error, mediaType string, schema *openapi3.Schema) []problem.
 	var out []problem.Violation
 	var walk func(error)
 	walk = func(err error) {
-		var xe *xmlcodec.Error
-		var je *jsoncodec.Error
+		var list problem.List
 		var me openapi3.MultiError
 		var se *openapi3.SchemaError
 		var pe *openapi3filter.ParseError
 		var re *openapi3filter.RequestError
 		var rse *openapi3filter.ResponseError
 		switch {
-		case errors.As(err, &xe):
-			for _, v := range xe.Violations {
-				out = append(out, problem.Violation{Location: v.Path, Rule: v.Rule, Detail: v.Detail})
-			}
-		case errors.As(err, &je):
-			for _, v := range je.Violations {
-				out = append(out, problem.Violation{Location: v.Pointer, Rule: v.Rule, Detail: v.Detail})
-			}
+		case errors.As(err, &list):
+			out = append(out, list...)
 		case errors.As(err, &me):
 			for _, e := range me {
 				walk(e)

@@ -18,29 +18,9 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
+
+	"github.com/tokenmock/tokenmock/mockserver/problem"
 )
-
-// Violation is one way a JSON document is not acceptable.
-type Violation struct {
-	Pointer string // JSON pointer of the member; "" for the whole body
-	Rule    string // encoding, syntax, depth, duplicate, trailing
-	Detail  string
-}
-
-// Error lists the violations of one document.
-type Error struct {
-	Violations []Violation
-}
-
-var _ error = (*Error)(nil)
-
-func (e *Error) Error() string {
-	parts := make([]string, len(e.Violations))
-	for i, v := range e.Violations {
-		parts[i] = v.Pointer + ": " + v.Detail
-	}
-	return "json: " + strings.Join(parts, "; ")
-}
 
 // DefaultMaxDepth is deeper than any body of the token APIs.
 const DefaultMaxDepth = 64
@@ -69,7 +49,9 @@ func Register(lim Limits) {
 }
 
 // Decode parses one JSON value into map[string]any, []any, string,
-// float64, bool or nil, the forms kin-openapi validates.
+// float64, bool or nil, the forms kin-openapi validates. Its error is a
+// problem.List, each violation located by JSON pointer and named by its
+// rule (encoding, syntax, depth, duplicate, trailing).
 func Decode(data []byte, lim Limits) (any, error) {
 	if lim.MaxDepth <= 0 {
 		lim.MaxDepth = DefaultMaxDepth
@@ -115,15 +97,15 @@ func Decode(data []byte, lim Limits) (any, error) {
 type decoder struct {
 	dec        *json.Decoder
 	lim        Limits
-	violations []Violation
+	violations problem.List
 }
 
 func (d *decoder) add(ptr, rule, detail string) {
-	d.violations = append(d.violations, Violation{Pointer: ptr, Rule: rule, Detail: detail})
+	d.violations = append(d.violations, problem.Violation{Location: ptr, Rule: rule, Detail: detail})
 }
 
 func (d *decoder) err() error {
-	return &Error{Violations: d.violations}
+	return d.violations
 }
 
 // syntax records a syntax error; it ends decoding.

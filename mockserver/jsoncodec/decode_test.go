@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/tokenmock/tokenmock/mockserver/jsoncodec"
+	"github.com/tokenmock/tokenmock/mockserver/problem"
 )
 
 func TestDecode(t *testing.T) {
@@ -37,12 +38,12 @@ func TestDecode(t *testing.T) {
 				}
 				return
 			}
-			je, ok := err.(*jsoncodec.Error)
+			list, ok := err.(problem.List)
 			if !ok {
-				t.Fatalf("got %v, want *jsoncodec.Error", err)
+				t.Fatalf("got %v, want a problem.List", err)
 			}
-			v := je.Violations[0]
-			if v.Rule != tc.rule || v.Pointer != tc.pointer {
+			v := list[0]
+			if v.Rule != tc.rule || v.Location != tc.pointer {
 				t.Errorf("got %+v, want rule %s at %q", v, tc.rule, tc.pointer)
 			}
 		})
@@ -62,8 +63,8 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		v, err := jsoncodec.Decode(data, jsoncodec.Limits{})
 		if err != nil {
-			if _, ok := err.(*jsoncodec.Error); !ok {
-				t.Fatalf("error %T %v, want *jsoncodec.Error", err, err)
+			if _, ok := err.(problem.List); !ok {
+				t.Fatalf("error %T %v, want a problem.List", err, err)
 			}
 			return
 		}

@@ -58,6 +58,20 @@ func (v Violation) String() string {
 	return fmt.Sprintf("%s: %s [%s]", loc, v.Detail, v.Rule)
 }
 
+// List is every violation found in one document. The body decoders return
+// it as their error, so that each violation keeps its place and rule.
+type List []Violation
+
+var _ error = List(nil)
+
+func (l List) Error() string {
+	parts := make([]string, len(l))
+	for i, v := range l {
+		parts[i] = v.String()
+	}
+	return strings.Join(parts, "; ")
+}
+
 // NS is the namespace RFC 7807 gives the XML form of a problem.
 const NS = "urn:ietf:rfc:7807"
 

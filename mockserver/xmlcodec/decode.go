@@ -14,29 +14,9 @@ import (
 	"github.com/beevik/etree"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
+
+	"github.com/tokenmock/tokenmock/mockserver/problem"
 )
-
-// Violation is one way an XML document breaks its schema.
-type Violation struct {
-	Path   string // XML path of the element, e.g. /TokenRequest/Authentication
-	Rule   string // syntax, root, namespace, order, unknown, duplicate, type, nil, text, attribute
-	Detail string
-}
-
-// Error lists every violation found in one document, in document order.
-type Error struct {
-	Violations []Violation
-}
-
-var _ error = (*Error)(nil)
-
-func (e *Error) Error() string {
-	parts := make([]string, len(e.Violations))
-	for i, v := range e.Violations {
-		parts[i] = v.Path + ": " + v.Detail
-	}
-	return "xml: " + strings.Join(parts, "; ")
-}
 
 // Limits bound the work a hostile document can cause.
 type Limits struct {
@@ -75,8 +55,11 @@ func Register(lim Limits) {
 
 // Decode parses data and maps it to a value (map[string]any, []any, string,
 // float64, bool or nil) guided by schema s, whose xml object names the
-// document element. Every structural violation is collected; if any is
-// found the returned error is an *Error.
+// document element. Every structural violation is collected, located by
+// XML path (/TokenRequest/Authentication) and named by its rule (syntax,
+// doctype, encoding, depth, size, root, namespace, order, unknown,
+// duplicate, type, nil, text, attribute); if any is found the returned
+// error is a problem.List.
 func Decode(data []byte, s *openapi3.Schema, lim Limits) (any, error) {
 	if lim.MaxDepth <= 0 {
 		lim.MaxDepth = DefaultMaxDepth
@@ -278,18 +261,18 @@ func nsName(ns string) string {
 }
 
 type decoder struct {
-	violations []Violation
+	violations problem.List
 }
 
 func (d *decoder) add(path, rule, detail string) {
-	d.violations = append(d.violations, Violation{Path: path, Rule: rule, Detail: detail})
+	d.violations = append(d.violations, problem.Violation{Location: path, Rule: rule, Detail: detail})
 }
 
 func (d *decoder) err() error {
 	if len(d.violations) == 0 {
 		return nil
 	}
-	return &Error{Violations: d.violations}
+	return d.violations
 }
 
 // checkName reports an element whose prefix is not declared: etree resolves

@@ -9,6 +9,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	tokenmock "github.com/tokenmock/tokenmock"
+	"github.com/tokenmock/tokenmock/mockserver/problem"
 	"github.com/tokenmock/tokenmock/mockserver/xmlcodec"
 )
 
@@ -133,16 +134,16 @@ func TestDecodeRejects(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := xmlcodec.Decode([]byte(tc.doc), s, xmlcodec.Limits{})
-			xe, ok := err.(*xmlcodec.Error)
+			list, ok := err.(problem.List)
 			if !ok {
-				t.Fatalf("got error %v (%T), want *xmlcodec.Error", err, err)
+				t.Fatalf("got error %v (%T), want a problem.List", err, err)
 			}
-			for _, v := range xe.Violations {
-				if v.Path == tc.path && v.Rule == tc.rule && strings.Contains(v.Detail, tc.contains) {
+			for _, v := range list {
+				if v.Location == tc.path && v.Rule == tc.rule && strings.Contains(v.Detail, tc.contains) {
 					return
 				}
 			}
-			t.Errorf("got %v, want a %q violation at %q mentioning %q", xe.Violations, tc.rule, tc.path, tc.contains)
+			t.Errorf("got %v, want a %q violation at %q mentioning %q", list, tc.rule, tc.path, tc.contains)
 		})
 	}
 }
@@ -179,12 +180,12 @@ func TestDecodeCollectsAllViolations(t *testing.T) {
 	s := schema(t, "TokenRequest")
 	doc := `<TokenRequest xmlns="` + nsToken + `"><Authentication xmlns="` + nsMessages + `"><SecurityToken>t</SecurityToken><AccountId>1</AccountId><Colour/></Authentication><Extra/></TokenRequest>`
 	_, err := xmlcodec.Decode([]byte(doc), s, xmlcodec.Limits{})
-	xe, ok := err.(*xmlcodec.Error)
+	list, ok := err.(problem.List)
 	if !ok {
-		t.Fatalf("got %v, want *xmlcodec.Error", err)
+		t.Fatalf("got %v, want a problem.List", err)
 	}
-	if got := len(xe.Violations); got != 3 {
-		t.Errorf("got %d violations %v, want 3 (order, unknown Colour, unknown Extra)", got, xe.Violations)
+	if got := len(list); got != 3 {
+		t.Errorf("got %d violations %v, want 3 (order, unknown Colour, unknown Extra)", got, list)
 	}
 }
 

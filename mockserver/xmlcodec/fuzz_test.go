@@ -3,6 +3,7 @@ package xmlcodec_test
 import (
 	"testing"
 
+	"github.com/tokenmock/tokenmock/mockserver/problem"
 	"github.com/tokenmock/tokenmock/mockserver/xmlcodec"
 )
 
@@ -28,8 +29,8 @@ func FuzzDecode(f *testing.F) {
 			s := schema(t, name)
 			v, err := xmlcodec.Decode(data, s, xmlcodec.Limits{})
 			if err != nil {
-				if _, ok := err.(*xmlcodec.Error); !ok {
-					t.Fatalf("%s: error %T %v, want *xmlcodec.Error", name, err, err)
+				if _, ok := err.(problem.List); !ok {
+					t.Fatalf("%s: error %T %v, want a problem.List", name, err, err)
 				}
 				continue
 			}
