@@ -73,3 +73,8 @@ BENCH_DURATION ?= 15s
 ## bench: load benchmark of mockserver beside a bare-Echo baseline (results in .bench/)
 bench:
 	$(GO) run ./bench -duration $(BENCH_DURATION)
+
+.PHONY: wcf-check
+## wcf-check: a real .NET DataContract client (Mono, installed from Debian when missing) against the mock
+wcf-check:
+	./contracttests/wcfclient/run.sh
