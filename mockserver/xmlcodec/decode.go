@@ -217,13 +217,25 @@ func hasDoctype(data []byte) bool {
 // countNodes counts elements and attributes under el, stopping past max.
 func countNodes(el *etree.Element, max int) int {
 	n := 1 + len(el.Attr)
-	for _, c := range el.ChildElements() {
+	for _, tok := range el.Child {
 		if n > max {
 			break
 		}
-		n += countNodes(c, max-n)
+		if c, ok := tok.(*etree.Element); ok {
+			n += countNodes(c, max-n)
+		}
 	}
 	return n
+}
+
+// hasElements reports whether el has a child element.
+func hasElements(el *etree.Element) bool {
+	for _, tok := range el.Child {
+		if _, ok := tok.(*etree.Element); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // declaredEncoding returns the encoding named in an XML declaration, if any.
@@ -315,7 +327,7 @@ func (d *decoder) attributes(el *etree.Element, path string) (isNil bool) {
 // when their schema names none.
 func (d *decoder) value(el *etree.Element, s *openapi3.Schema, ns, path string) any {
 	if d.attributes(el, path) {
-		if len(el.ChildElements()) > 0 || strings.TrimSpace(text(el)) != "" {
+		if hasElements(el) || strings.TrimSpace(text(el)) != "" {
 			d.add(path, "nil", "an element with i:nil=\"true\" must be empty")
 		}
 		return nil
@@ -329,8 +341,10 @@ func (d *decoder) value(el *etree.Element, s *openapi3.Schema, ns, path string) 
 	case isArray(s):
 		return d.array(el, s, ns, path)
 	}
-	for _, c := range el.ChildElements() {
-		d.add(path+"/"+c.Tag, "unknown", fmt.Sprintf("element %s holds a value, not elements", el.Tag))
+	for _, tok := range el.Child {
+		if c, ok := tok.(*etree.Element); ok {
+			d.add(path+"/"+c.Tag, "unknown", fmt.Sprintf("element %s holds a value, not elements", el.Tag))
+		}
 	}
 	t := text(el)
 	switch {
@@ -467,6 +481,11 @@ func (oi *objectInfo) elems() []string {
 
 // text is the character data directly inside el (CDATA included).
 func text(el *etree.Element) string {
+	if len(el.Child) == 1 {
+		if c, ok := el.Child[0].(*etree.CharData); ok {
+			return c.Data // the common case, without a copy
+		}
+	}
 	var b strings.Builder
 	for _, tok := range el.Child {
 		if c, ok := tok.(*etree.CharData); ok {
