@@ -44,6 +44,7 @@ type Operation struct {
 	// RequestSchemas maps each request media type to its body schema.
 	RequestSchemas map[string]*openapi3.Schema
 	security       openapi3.SecurityRequirements
+	apiKeyHeaders  []string              // when every requirement is one API key in a header
 	bodies         map[string]*bodyCheck // per request media type
 }
 
@@ -160,6 +161,7 @@ func newOperation(doc *openapi3.T, path string, item *openapi3.PathItem, method 
 	} else {
 		o.security = doc.Security
 	}
+	o.apiKeyHeaders = apiKeyHeaders(doc, o.security)
 	return o, nil
 }
 
@@ -194,6 +196,25 @@ func registerDecoders(doc *openapi3.T, lim Limits) {
 			openapi3filter.RegisterBodyDecoder(mt, xmlDec)
 		}
 	}
+}
+
+// apiKeyHeaders returns the header names of requirements that are each a
+// single API key in a header, or nil when any requirement is anything else.
+func apiKeyHeaders(doc *openapi3.T, reqs openapi3.SecurityRequirements) []string {
+	var out []string
+	for _, req := range reqs {
+		if len(req) != 1 {
+			return nil
+		}
+		for name := range req {
+			ref := doc.Components.SecuritySchemes[name]
+			if ref == nil || ref.Value == nil || ref.Value.Type != "apiKey" || ref.Value.In != "header" {
+				return nil
+			}
+			out = append(out, ref.Value.Name)
+		}
+	}
+	return out
 }
 
 // Operation returns the operation with the given operationId, or nil.
