@@ -88,7 +88,7 @@ func (s *Server) answer(c echo.Context, x *exchange) *problem.Problem {
 	}
 	var value any
 	if reqType != "" {
-		if value, p = op.ValidateBody(ctx, req, reqType, x.body); p != nil && !report(p) {
+		if value, p = op.ValidateBody(reqType, x.body); p != nil && !report(p) {
 			return p
 		}
 	} else if rb := op.Route.Operation.RequestBody; rb != nil && rb.Value != nil && rb.Value.Required && !bodySent {

@@ -108,7 +108,7 @@ func presentCredentials(_ context.Context, in *openapi3filter.AuthenticationInpu
 // registered with openapi3filter for the media type, the schema, the
 // validation options. The decoders are the registered ones and the
 // validation is kin-openapi's: one path for JSON and XML.
-func (o *Operation) ValidateBody(_ context.Context, _ *http.Request, mediaType string, body []byte) (any, *problem.Problem) {
+func (o *Operation) ValidateBody(mediaType string, body []byte) (any, *problem.Problem) {
 	bc := o.bodies[mediaType]
 	if bc == nil {
 		return nil, nil
