@@ -29,6 +29,13 @@ func TestParseConfig(t *testing.T) {
 		{"flag beats environment", []string{"-addr", "127.0.0.1:1"}, map[string]string{"MOCKSERVER_ADDR": "127.0.0.1:9"}, func(c mockserver.Config) bool {
 			return c.Addr == "127.0.0.1:1"
 		}, ""},
+		{"failure flags", []string{"-scenario", "slow", "-fail-rate", "0.1", "-fail-scenario", "flaky", "-latency", "50ms..200ms", "-seed", "7", "-journal-size", "10", "-admin=false", "-validation", "report"}, nil, func(c mockserver.Config) bool {
+			return c.Scenario == "slow" && c.FailRate == 0.1 && c.FailScenario == "flaky" && c.Latency.Min == 50*time.Millisecond && c.Latency.Max == 200*time.Millisecond &&
+				c.Seed == 7 && c.SeedSet && c.JournalSize == 10 && !c.Admin && c.Validation == "report"
+		}, ""},
+		{"fail-rate alone", []string{"-fail-rate", "0.5"}, nil, nil, "-fail-rate and -fail-scenario go together"},
+		{"bad latency", []string{"-latency", "2s..1s"}, nil, nil, "not a duration range"},
+		{"bad seed", []string{"-seed", "x"}, nil, nil, `"x" is not a whole number`},
 		{"bad log format", []string{"-log-format", "xml"}, nil, nil, `-log-format "xml": want text or json`},
 		{"bad size", []string{"-max-body", "lots"}, nil, nil, `"lots" is not a size`},
 		{"bad environment value", nil, map[string]string{"MOCKSERVER_MAX_BODY": "-1"}, nil, `environment MOCKSERVER_MAX_BODY="-1"`},

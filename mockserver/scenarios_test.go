@@ -457,3 +457,49 @@ func TestShutdownEndsTimeoutFaults(t *testing.T) {
 		t.Error("the timeout fault answered")
 	}
 }
+
+// The failure flags: -scenario, -fail-rate with -fail-scenario, -latency.
+func TestFailureFlags(t *testing.T) {
+	t.Run("-scenario", func(t *testing.T) {
+		cfg := mockserver.DefaultConfig()
+		cfg.Scenario = "unavailable"
+		s, ts := newServer(t, cfg)
+		for range 3 {
+			if got := do(t, ts, validate(seedValidateJSON, ctJSON)); got.status != 503 || got.header.Get(scenario.HeaderApplied) != "unavailable" {
+				t.Fatalf("got %d %q, want 503 from -scenario", got.status, got.header.Get(scenario.HeaderApplied))
+			}
+		}
+		s.Engine.Clear()
+		if got := do(t, ts, validate(seedValidateJSON, ctJSON)); got.status != 200 {
+			t.Errorf("after clearing: %d", got.status)
+		}
+	})
+	t.Run("-fail-rate", func(t *testing.T) {
+		cfg := mockserver.DefaultConfig()
+		cfg.FailRate, cfg.FailScenario = 1, "server-error"
+		s, ts := newServer(t, cfg)
+		if got := do(t, ts, renew(seedRenewJSON, nil)); got.status != 500 {
+			t.Errorf("got %d, want 500 for every request at -fail-rate 1", got.status)
+		}
+		if e := s.Journal.List("", time.Time{}); len(e) != 1 || e[0].Rule != "rule -fail-rate" {
+			t.Errorf("journal: %+v", e)
+		}
+	})
+	t.Run("-latency", func(t *testing.T) {
+		cfg := mockserver.DefaultConfig()
+		cfg.Latency = scenario.Range{Min: 150 * time.Millisecond, Max: 200 * time.Millisecond}
+		_, ts := newServer(t, cfg)
+		start := time.Now()
+		got := do(t, ts, validate(seedValidateJSON, ctJSON))
+		if d := time.Since(start); got.status != 200 || d < 150*time.Millisecond {
+			t.Errorf("got %d after %s, want 200 after at least 150ms", got.status, d)
+		}
+	})
+	t.Run("bad -scenario", func(t *testing.T) {
+		cfg := mockserver.DefaultConfig()
+		cfg.Scenario = "nope"
+		if _, err := mockserver.New(cfg, nil); err == nil || !strings.Contains(err.Error(), "known scenarios") {
+			t.Errorf("got %v, want the known scenarios listed", err)
+		}
+	})
+}
