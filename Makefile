@@ -24,9 +24,12 @@ test:
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/mockserver ./cmd/mockserver
 
-## lint: go vet, and gofmt must have nothing to say
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+## lint: go vet, staticcheck (pinned, run with go run), and gofmt must have nothing to say
 lint:
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
 ## contract: the contract suite against the mock, or BASE_URL=https://...
