@@ -62,10 +62,7 @@ func (s *Server) answer(c echo.Context, x *exchange) *problem.Problem {
 		if s.cfg.Validation != "report" {
 			return false
 		}
-		if len(p.Errors) == 0 {
-			x.reported = append(x.reported, problem.Violation{Rule: ruleOf(p.Status), Detail: p.Detail})
-		}
-		x.reported = append(x.reported, p.Errors...)
+		x.reported = append(x.reported, violationsOf(p)...)
 		return true
 	}
 	if p := op.CheckSecurity(ctx, req); p != nil && !report(p) {
@@ -73,12 +70,12 @@ func (s *Server) answer(c echo.Context, x *exchange) *problem.Problem {
 	}
 	var reqType string
 	ct := req.Header.Get("Content-Type")
-	if len(op.RequestTypes) > 0 && (len(x.body) > 0 || ct != "") {
+	bodySent := len(x.body) > 0 || ct != ""
+	if len(op.RequestTypes) > 0 && bodySent {
 		if reqType, p = op.RequestMediaType(ct); p != nil && !report(p) {
 			return p
 		}
 	}
-	bodySent := len(x.body) > 0 || ct != ""
 	respType, p := contract.Negotiate(req.Header.Get("Accept"), reqType, op.ResponseTypes)
 	if p != nil {
 		if !report(p) {
@@ -155,6 +152,15 @@ func sleep(ctx interface{ Done() <-chan struct{} }, d time.Duration) bool {
 	}
 }
 
+// violationsOf lists what a problem found, naming the rule from its status
+// when it lists no violation of its own.
+func violationsOf(p *problem.Problem) []problem.Violation {
+	if len(p.Errors) > 0 {
+		return p.Errors
+	}
+	return []problem.Violation{{Rule: ruleOf(p.Status), Detail: p.Detail}}
+}
+
 // ruleOf names the rule a problem without listed violations broke.
 func ruleOf(status int) string {
 	switch status {
@@ -182,10 +188,7 @@ func (s *Server) record(req *http.Request, x *exchange, d time.Duration) {
 	var viols []problem.Violation
 	switch {
 	case x.rejected != nil:
-		validation, viols = "rejected", x.rejected.Errors
-		if len(viols) == 0 {
-			viols = []problem.Violation{{Rule: ruleOf(x.rejected.Status), Detail: x.rejected.Detail}}
-		}
+		validation, viols = "rejected", violationsOf(x.rejected)
 	case len(x.reported) > 0:
 		validation, viols = "reported", x.reported
 	}

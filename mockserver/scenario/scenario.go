@@ -177,21 +177,20 @@ func buildScenario(name string, fs fileScenario, fx *fixture.Set) (*Scenario, er
 	if s.Schedule, err = ParseSchedule(fs.Schedule); err != nil {
 		return nil, err
 	}
-	fits := func(op *fixture.Operation) error { return s.fits(op) }
 	if len(fs.Operations) > 0 {
 		for _, id := range fs.Operations {
 			op := fx.Operation(id)
 			if op == nil {
 				return nil, fmt.Errorf("operations: no operation %q", id)
 			}
-			if err := fits(op); err != nil {
+			if err := s.fits(op); err != nil {
 				return nil, fmt.Errorf("operations: %s: %w", id, err)
 			}
 			s.Operations = append(s.Operations, id)
 		}
 	} else {
 		for _, id := range fx.IDs() {
-			if fits(fx.Operation(id)) == nil {
+			if s.fits(fx.Operation(id)) == nil {
 				s.Operations = append(s.Operations, id)
 			}
 		}
