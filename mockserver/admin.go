@@ -3,15 +3,19 @@ package mockserver
 import (
 	"bytes"
 	"crypto/subtle"
-	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/tokenmock/tokenmock/mockserver/journal"
+	"github.com/tokenmock/tokenmock/mockserver/jsoncodec"
+	"github.com/tokenmock/tokenmock/mockserver/lifecycle"
 	"github.com/tokenmock/tokenmock/mockserver/problem"
 	"github.com/tokenmock/tokenmock/mockserver/scenario"
 )
@@ -19,32 +23,134 @@ import (
 // AdminPrefix is where the admin API lives (admin.yaml documents it).
 const AdminPrefix = "/__mock"
 
+// adminRoute is one call of the control plane.
+type adminRoute struct {
+	method, path string
+	h            echo.HandlerFunc
+}
+
 // adminRoutes installs the control plane. Its handlers only call the
-// engine and the journal; they never touch the mocked routes.
+// engine, the lifecycle, the clock and the journal; they never touch the
+// mocked routes. Every call that changes state writes a log line, so that
+// a CI failure can be reconstructed from the log alone.
 func (s *Server) adminRoutes(g *echo.Group) {
 	started := time.Now()
-	g.GET("/health", func(c echo.Context) error {
-		ops := make([]string, len(s.Contract.Operations))
-		for i, o := range s.Contract.Operations {
-			ops[i] = o.ID
+	routes := []adminRoute{
+		{http.MethodGet, "/health", func(c echo.Context) error {
+			w := s.world.Load()
+			ops := make([]string, len(w.contract.Operations))
+			for i, o := range w.contract.Operations {
+				ops[i] = o.ID
+			}
+			return c.JSON(http.StatusOK, map[string]any{
+				"status": "ok", "operations": ops, "scenarios": len(w.scenarios.Names),
+				"seed": s.cfg.Seed, "uptimeSeconds": time.Since(started).Seconds(), "validation": s.cfg.Validation,
+				"lifecycle": s.gate.Mode(), "realms": w.lifecycle.Names, "now": s.clock.Now().UTC(), "clockOffset": s.clock.Offset().String(),
+			})
+		}},
+		{http.MethodGet, "/scenarios", s.listScenarios},
+		{http.MethodPost, "/scenarios/:name/activate", s.activate},
+		{http.MethodGet, "/scenarios/active", s.activeList},
+		{http.MethodDelete, "/scenarios/active", func(c echo.Context) error {
+			s.engine.Clear()
+			s.adminLog(c, "scenarios cleared")
+			return c.NoContent(http.StatusNoContent)
+		}},
+		{http.MethodGet, "/requests", s.listRequests},
+		{http.MethodDelete, "/requests", func(c echo.Context) error {
+			s.journal.Clear()
+			s.adminLog(c, "journal cleared")
+			return c.NoContent(http.StatusNoContent)
+		}},
+		{http.MethodGet, "/clock", s.clockView},
+		{http.MethodPost, "/clock", s.moveClock},
+		{http.MethodDelete, "/clock", func(c echo.Context) error {
+			s.clock.Reset()
+			s.adminLog(c, "clock reset", "now", s.clock.Now().UTC())
+			return s.clockView(c)
+		}},
+		{http.MethodGet, "/tokens", s.listTokens},
+		{http.MethodPost, "/tokens", s.seedToken},
+		{http.MethodDelete, "/tokens", func(c echo.Context) error {
+			s.gate.Clear()
+			s.adminLog(c, "tokens cleared")
+			return c.NoContent(http.StatusNoContent)
+		}},
+		{http.MethodPost, "/tokens/expire", func(c echo.Context) error { return s.changeToken(c, "expired", s.gate.Expire) }},
+		{http.MethodPost, "/tokens/revoke", func(c echo.Context) error { return s.changeToken(c, "revoked", s.gate.Revoke) }},
+		{http.MethodGet, "/reload", func(c echo.Context) error { return c.JSON(http.StatusOK, s.ReloadStatus()) }},
+		{http.MethodPost, "/reload", func(c echo.Context) error {
+			if err := s.Reload("admin API"); err != nil {
+				st := s.ReloadStatus()
+				p := problem.Newf(http.StatusUnprocessableEntity, "the fixtures did not load; the previous ones are still served: %s", st.Errors[0])
+				return adminProblem(c, p)
+			}
+			return c.JSON(http.StatusOK, s.ReloadStatus())
+		}},
+	}
+	allow := map[string][]string{}
+	for _, r := range routes {
+		g.Add(r.method, r.path, r.h)
+		allow[r.path] = append(allow[r.path], r.method)
+	}
+	// A known admin path with another method gets 405 and Allow, an
+	// unknown one a 404 problem, as the mocked paths do.
+	notFound := func(c echo.Context) error {
+		path := strings.TrimPrefix(c.Request().URL.Path, AdminPrefix)
+		for p, methods := range allow {
+			if adminPathMatches(p, path) {
+				slices.Sort(methods)
+				c.Response().Header().Set("Allow", strings.Join(methods, ", "))
+				return adminProblem(c, problem.Newf(http.StatusMethodNotAllowed, "%s is not allowed on %s%s; allowed: %s", c.Request().Method, AdminPrefix, p, strings.Join(methods, ", ")))
+			}
 		}
-		return c.JSON(http.StatusOK, map[string]any{
-			"status": "ok", "operations": ops, "scenarios": len(s.Engine.Set().Names),
-			"seed": s.Engine.Seed(), "uptimeSeconds": time.Since(started).Seconds(), "validation": s.cfg.Validation,
-		})
-	})
-	g.GET("/scenarios", s.listScenarios)
-	g.POST("/scenarios/:name/activate", s.activate)
-	g.GET("/scenarios/active", func(c echo.Context) error { return s.activeList(c, http.StatusOK) })
-	g.DELETE("/scenarios/active", func(c echo.Context) error {
-		s.Engine.Clear()
-		return c.NoContent(http.StatusNoContent)
-	})
-	g.GET("/requests", s.listRequests)
-	g.DELETE("/requests", func(c echo.Context) error {
-		s.Journal.Clear()
-		return c.NoContent(http.StatusNoContent)
-	})
+		return adminProblem(c, problem.Newf(http.StatusNotFound, "no admin call has the path %s; admin.yaml lists them", c.Request().URL.Path))
+	}
+	g.Any("/*", notFound)
+	g.RouteNotFound("/*", notFound)
+}
+
+// adminPathMatches matches a request path against a route with :params.
+func adminPathMatches(route, path string) bool {
+	rs, ps := strings.Split(route, "/"), strings.Split(strings.TrimSuffix(path, "/"), "/")
+	if len(rs) != len(ps) {
+		return false
+	}
+	for i := range rs {
+		if !strings.HasPrefix(rs[i], ":") && rs[i] != ps[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// adminLog writes the log line of an admin call that changed state.
+func (s *Server) adminLog(c echo.Context, msg string, args ...any) {
+	req := c.Request()
+	s.log.Info("admin: "+msg, append([]any{"method", req.Method, "path", req.URL.Path}, args...)...)
+}
+
+// readAdminJSON decodes an admin call's JSON body into v, strictly: one
+// value, no unknown or repeated members, nothing after it. An empty body
+// leaves v as it is when optional.
+func readAdminJSON(c echo.Context, v any, optional bool, shape string) *problem.Problem {
+	body, err := io.ReadAll(io.LimitReader(c.Request().Body, 64<<10+1))
+	if err != nil {
+		return problem.Newf(http.StatusBadRequest, "read body: %v", err)
+	}
+	if len(body) > 64<<10 {
+		return problem.Newf(http.StatusRequestEntityTooLarge, "an admin call's body is at most 64KiB")
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		if optional {
+			return nil
+		}
+		return problem.Newf(http.StatusBadRequest, "the body must be %s", shape)
+	}
+	if err := jsoncodec.DecodeStrict(body, v); err != nil {
+		return problem.Newf(http.StatusBadRequest, "the body must be %s: %v", shape, err)
+	}
+	return nil
 }
 
 // adminAuth requires Authorization: Bearer -admin-token, when one is set.
@@ -86,12 +192,12 @@ type ruleView struct {
 }
 
 func (s *Server) listScenarios(c echo.Context) error {
-	set := s.Engine.Set()
+	set := s.engine.Set()
 	out := struct {
 		Seed      int64          `json:"seed"`
 		Scenarios []scenarioView `json:"scenarios"`
 		Rules     []ruleView     `json:"rules"`
-	}{Seed: s.Engine.Seed(), Scenarios: []scenarioView{}, Rules: []ruleView{}}
+	}{Seed: s.cfg.Seed, Scenarios: []scenarioView{}, Rules: []ruleView{}}
 	for _, name := range set.Names {
 		sc := set.Scenarios[name]
 		v := scenarioView{Name: name, Description: sc.Description, Operations: sc.Operations, Answer: sc.Answer,
@@ -104,7 +210,7 @@ func (s *Server) listScenarios(c echo.Context) error {
 		}
 		out.Scenarios = append(out.Scenarios, v)
 	}
-	for _, r := range set.Rules {
+	for _, r := range s.engine.Rules() {
 		v := ruleView{Name: r.Name, Operation: r.Operation, Header: r.Header, Body: r.PointerText, Equals: r.Equals, Probability: r.Probability, Scenario: r.Scenario}
 		if r.Matches != nil {
 			v.Matches = r.Matches.String()
@@ -116,23 +222,16 @@ func (s *Server) listScenarios(c echo.Context) error {
 
 func (s *Server) activate(c echo.Context) error {
 	name := c.Param("name")
-	if s.Engine.Set().Scenarios[name] == nil {
-		return adminProblem(c, problem.Newf(http.StatusNotFound, "unknown scenario %q; known scenarios: %s", name, strings.Join(s.Engine.Set().Names, ", ")))
+	set := s.engine.Set()
+	if set.Scenarios[name] == nil {
+		return adminProblem(c, problem.Newf(http.StatusNotFound, "unknown scenario %q; known scenarios: %s", name, strings.Join(set.Names, ", ")))
 	}
 	var req struct {
 		Operation string `json:"operation"`
 		Times     *int64 `json:"times"`
 	}
-	body, err := io.ReadAll(io.LimitReader(c.Request().Body, 64<<10))
-	if err != nil {
-		return adminProblem(c, problem.Newf(http.StatusBadRequest, "read body: %v", err))
-	}
-	if len(bytes.TrimSpace(body)) > 0 {
-		dec := json.NewDecoder(bytes.NewReader(body))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&req); err != nil {
-			return adminProblem(c, problem.Newf(http.StatusBadRequest, `the body must be {"operation": "...", "times": N}, both optional: %v`, err))
-		}
+	if p := readAdminJSON(c, &req, true, `{"operation": "...", "times": N}, both optional`); p != nil {
+		return adminProblem(c, p)
 	}
 	times := int64(-1)
 	if req.Times != nil {
@@ -141,34 +240,151 @@ func (s *Server) activate(c echo.Context) error {
 		}
 		times = *req.Times
 	}
-	if err := s.Engine.Activate(name, req.Operation, times); err != nil {
+	if err := s.engine.Activate(name, req.Operation, times); err != nil {
 		return adminProblem(c, problem.New(http.StatusBadRequest, err.Error()))
 	}
-	return s.activeList(c, http.StatusOK)
+	s.adminLog(c, "scenario activated", "scenario", name, "operation", req.Operation, "times", times)
+	return s.activeList(c)
 }
 
-func (s *Server) activeList(c echo.Context, status int) error {
-	active := s.Engine.Active()
-	if active == nil {
-		active = []scenario.Activation{}
-	}
-	return c.JSON(status, map[string]any{"active": active})
+func (s *Server) activeList(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]any{"active": s.engine.Active()})
 }
+
+// requestFilters are the query parameters of GET /__mock/requests.
+var requestFilters = []string{"operation", "since", "lifecycle"}
 
 func (s *Server) listRequests(c echo.Context) error {
-	var since time.Time
-	if v := c.QueryParam("since"); v != "" {
+	q := c.QueryParams()
+	for k := range q {
+		if !slices.Contains(requestFilters, k) {
+			return adminProblem(c, problem.Newf(http.StatusBadRequest, "unknown filter %q; filters: %s", k, strings.Join(requestFilters, ", ")))
+		}
+	}
+	var f journal.Filter
+	if v := q.Get("operation"); v != "" {
+		if s.world.Load().contract.Operation(v) == nil {
+			return adminProblem(c, problem.Newf(http.StatusBadRequest, "operation %q: the contract has no such operation; operations: %s", v, strings.Join(s.world.Load().fixtures.IDs(), ", ")))
+		}
+		f.Operation = v
+	}
+	if v := q.Get("since"); v != "" {
 		t, err := time.Parse(time.RFC3339Nano, v)
 		if err != nil {
 			return adminProblem(c, problem.Newf(http.StatusBadRequest, "since %q: want an RFC 3339 time such as 2026-11-27T10:00:00Z", v))
 		}
-		since = t
+		f.Since = t
 	}
-	entries := s.Journal.List(c.QueryParam("operation"), since)
+	if v := q.Get("lifecycle"); v != "" {
+		if !slices.Contains(lifecycleOutcomes, v) {
+			return adminProblem(c, problem.Newf(http.StatusBadRequest, "lifecycle %q: want one of %s", v, strings.Join(lifecycleOutcomes, ", ")))
+		}
+		f.Lifecycle = v
+	}
+	entries := s.journal.List(f)
 	if entries == nil {
 		entries = []journal.Entry{}
 	}
-	return c.JSON(http.StatusOK, map[string]any{"size": s.Journal.Size(), "requests": entries})
+	return c.JSON(http.StatusOK, map[string]any{"size": s.journal.Size(), "requests": entries})
+}
+
+var lifecycleOutcomes = []string{lifecycle.Live, lifecycle.Adopted, lifecycle.Renewed, lifecycle.Expired, lifecycle.Unknown, lifecycle.Revoked, lifecycle.WrongOwner}
+
+func (s *Server) clockView(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]any{"now": s.clock.Now().UTC().Format(time.RFC3339Nano), "offset": s.clock.Offset().String()})
+}
+
+// moveClock takes {"advance": "31m"} or {"set": "2026-12-02T10:00:00Z"}.
+func (s *Server) moveClock(c echo.Context) error {
+	var req struct {
+		Advance *string `json:"advance"`
+		Set     *string `json:"set"`
+	}
+	const shape = `{"advance": "31m"} or {"set": "2026-12-02T10:00:00Z"}`
+	if p := readAdminJSON(c, &req, false, shape); p != nil {
+		return adminProblem(c, p)
+	}
+	switch {
+	case req.Advance != nil && req.Set != nil:
+		return adminProblem(c, problem.New(http.StatusBadRequest, "give advance or set, not both", problem.Violation{Location: "/advance", Rule: "oneOf", Detail: "advance and set exclude each other"}))
+	case req.Advance != nil:
+		d, err := time.ParseDuration(*req.Advance)
+		if err != nil || d < 0 {
+			return adminProblem(c, problem.New(http.StatusBadRequest, "advance: want a duration that is not negative, such as 31m or 2h", problem.Violation{Location: "/advance", Rule: "format", Detail: fmt.Sprintf("%q is not a duration of 0 or more (time only moves forward with advance; use set to go back)", *req.Advance)}))
+		}
+		s.clock.Advance(d)
+		s.adminLog(c, "clock advanced", "by", d, "now", s.clock.Now().UTC())
+	case req.Set != nil:
+		t, err := time.Parse(time.RFC3339Nano, *req.Set)
+		if err != nil {
+			return adminProblem(c, problem.New(http.StatusBadRequest, "set: want an RFC 3339 time such as 2026-12-02T10:00:00Z", problem.Violation{Location: "/set", Rule: "format", Detail: fmt.Sprintf("%q is not an RFC 3339 time", *req.Set)}))
+		}
+		s.clock.Set(t)
+		s.adminLog(c, "clock set", "now", s.clock.Now().UTC())
+	default:
+		return adminProblem(c, problem.Newf(http.StatusBadRequest, "the body must be %s", shape))
+	}
+	return s.clockView(c)
+}
+
+func (s *Server) listTokens(c echo.Context) error {
+	q := c.QueryParams()
+	for k := range q {
+		if k != "realm" && k != "state" {
+			return adminProblem(c, problem.Newf(http.StatusBadRequest, "unknown filter %q; filters: realm, state", k))
+		}
+	}
+	toks, err := s.gate.List(q.Get("realm"), q.Get("state"))
+	if err != nil {
+		return adminProblem(c, problem.New(http.StatusBadRequest, err.Error()))
+	}
+	return c.JSON(http.StatusOK, map[string]any{"mode": s.gate.Mode(), "tokens": toks})
+}
+
+func (s *Server) seedToken(c echo.Context) error {
+	var req struct {
+		Realm string `json:"realm"`
+		Owner string `json:"owner"`
+		Token string `json:"token"`
+	}
+	const shape = `{"realm": "appspace", "owner": "1042", "token": "..."} (token optional: minted when absent)`
+	if p := readAdminJSON(c, &req, false, shape); p != nil {
+		return adminProblem(c, p)
+	}
+	if req.Realm == "" {
+		return adminProblem(c, problem.New(http.StatusBadRequest, "realm is required", problem.Violation{Location: "/realm", Rule: "required", Detail: "name the realm: " + strings.Join(s.gate.Config().Names, ", ")}))
+	}
+	t, err := s.gate.Seed(req.Realm, req.Token, req.Owner)
+	if err != nil {
+		return adminProblem(c, problem.New(http.StatusBadRequest, err.Error(), problem.Violation{Location: "/realm", Rule: "enum", Detail: err.Error()}))
+	}
+	s.adminLog(c, "token seeded", "realm", t.Realm, "token", journal.Mask(t.Token), "owner", t.Owner)
+	if s.gate.Mode() == lifecycle.Off {
+		c.Response().Header().Set("Warning", `299 tokenmock "-lifecycle is off: tokens are stored but not checked"`)
+	}
+	return c.JSON(http.StatusCreated, t)
+}
+
+func (s *Server) changeToken(c echo.Context, what string, f func(realm, token string) (lifecycle.Token, error)) error {
+	var req struct {
+		Realm string `json:"realm"`
+		Token string `json:"token"`
+	}
+	if p := readAdminJSON(c, &req, false, `{"realm": "...", "token": "..."}`); p != nil {
+		return adminProblem(c, p)
+	}
+	if req.Realm == "" || req.Token == "" {
+		return adminProblem(c, problem.New(http.StatusBadRequest, "realm and token are required", problem.Violation{Location: "/token", Rule: "required", Detail: "give both realm and token"}))
+	}
+	t, err := f(req.Realm, req.Token)
+	switch {
+	case errors.Is(err, lifecycle.ErrNoToken):
+		return adminProblem(c, problem.New(http.StatusNotFound, err.Error()))
+	case err != nil:
+		return adminProblem(c, problem.New(http.StatusBadRequest, err.Error()))
+	}
+	s.adminLog(c, "token "+what, "realm", t.Realm, "token", t.Token)
+	return c.JSON(http.StatusOK, t)
 }
 
 // adminProblem answers an admin call with a JSON problem.

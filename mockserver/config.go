@@ -46,6 +46,14 @@ type Config struct {
 	IdleTimeout       time.Duration
 
 	GCHeadroom int64 // collect when the heap is this far above the live heap; 0: Go's default
+
+	// Token lifecycle (package lifecycle).
+	Lifecycle string // off, adopt or strict
+	MaxTokens int    // tokens the store holds at most
+
+	// Watch reloads the spec and fixtures when their files change.
+	Watch    bool
+	WatchSet bool // false: Watch follows whether -spec or -fixtures names files
 }
 
 // DefaultConfig is the configuration of `mockserver` with no flags.
@@ -67,6 +75,8 @@ func DefaultConfig() Config {
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		GCHeadroom:        12 << 20,
+		Lifecycle:         "off",
+		MaxTokens:         100_000,
 	}
 }
 
@@ -115,6 +125,16 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	fs.DurationVar(&cfg.ReadTimeout, "read-timeout", cfg.ReadTimeout, "time a client has to send the whole request")
 	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", cfg.IdleTimeout, "time an idle keep-alive connection stays open")
 	fs.Var(byteSize{&cfg.GCHeadroom}, "gc-headroom", "collect garbage when the heap is this far above the live heap (0: Go's default; GOGC or GOMEMLIMIT in the environment win)")
+	fs.StringVar(&cfg.Lifecycle, "lifecycle", cfg.Lifecycle, "token lifecycle: off (any token is valid), adopt (unknown tokens are registered on first sight, then expire and renew by the rules), strict (only seeded or minted tokens exist)")
+	fs.IntVar(&cfg.MaxTokens, "max-tokens", cfg.MaxTokens, "tokens the lifecycle keeps at most (revoked and expired ones are evicted first, then the least recently active)")
+	fs.Func("watch", "reload the spec and fixtures when their files change (default: on when -spec or -fixtures is given)", func(v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("%q: want true or false", v)
+		}
+		cfg.Watch, cfg.WatchSet = b, true
+		return nil
+	})
 	fs.StringVar(&cfg.Validation, "validation", cfg.Validation, "enforce: answer contract violations with 4xx; report: log and journal them, and answer anyway")
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: mockserver [flags]\n\nA mock server for the token APIs of openapi.yaml. Every flag can also be set\nby an environment variable: -log-format is %sLOG_FORMAT.\n\nFlags:\n", EnvPrefix)
@@ -133,6 +153,9 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	})
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
+	}
+	if !cfg.WatchSet {
+		cfg.Watch = cfg.SpecFile != "" || cfg.FixturesDir != ""
 	}
 	if fs.NArg() > 0 {
 		errs = append(errs, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " ")))
@@ -184,6 +207,12 @@ func (c Config) Validate() error {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("%s %s: must be positive", name, d))
 		}
+	}
+	if c.Lifecycle != "" && c.Lifecycle != "off" && c.Lifecycle != "adopt" && c.Lifecycle != "strict" {
+		errs = append(errs, fmt.Errorf("-lifecycle %q: want off, adopt or strict", c.Lifecycle))
+	}
+	if c.MaxTokens < 0 {
+		errs = append(errs, fmt.Errorf("-max-tokens %d: must not be negative (0 is the default, 100000)", c.MaxTokens))
 	}
 	if c.Addr == "" {
 		errs = append(errs, errors.New("-addr: must not be empty"))

@@ -68,7 +68,7 @@ func (s *Server) fault(c echo.Context, sc *scenario.Scenario, status int, ctype 
 		step := max(1, (len(body)+pieces-1)/pieces)
 		pause := sc.Duration / time.Duration((len(body)+step-1)/step)
 		for i := 0; i < len(body); i += step {
-			if !sleep(ctx, pause) {
+			if !s.sleep(ctx, pause) {
 				return status
 			}
 			_, _ = w.Write(body[i:min(i+step, len(body))])

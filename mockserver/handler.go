@@ -1,14 +1,13 @@
 package mockserver
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/tokenmock/tokenmock/mockserver/contract"
 	"github.com/tokenmock/tokenmock/mockserver/fixture"
 	"github.com/tokenmock/tokenmock/mockserver/journal"
 	"github.com/tokenmock/tokenmock/mockserver/problem"
@@ -26,15 +25,19 @@ type exchange struct {
 	status   int // 0 when a fault gave no answer
 }
 
-// serve answers every request of the contract. The checks run in a fixed
-// order, each with its own status, so that a client sees the first thing
-// wrong the way a real server would find it: route (404, 405), body size
-// (413), credentials (401), Content-Type (415), Accept (406), body (400).
-// Only a valid request reaches the scenario engine.
+// serve answers every request of the contract, in three steps that each
+// live in one place:
+//
+//	validate  the request against the contract (validate.go)
+//	choose    the answer: the scenario engine's chain of deciders, the
+//	          token lifecycle among them (package scenario, lifecycle)
+//	respond   render the fixture answer, apply drift and faults (here)
+//
+// then writes the log line and the journal entry.
 func (s *Server) serve(c echo.Context) error {
 	start := time.Now()
 	x := &exchange{}
-	if p := s.answer(c, x); p != nil {
+	if p := s.answer(c, s.world.Load(), x); p != nil {
 		x.rejected, x.status = p, p.Status
 		if err := s.writeProblem(c, p); err != nil {
 			return err
@@ -44,66 +47,40 @@ func (s *Server) serve(c echo.Context) error {
 	return nil
 }
 
-// answer validates the request and answers it; a problem is returned, not
+// answer validates, chooses and responds; a problem is returned, not
 // written, when the request breaks the contract or asks for what is not.
-func (s *Server) answer(c echo.Context, x *exchange) *problem.Problem {
+func (s *Server) answer(c echo.Context, w *world, x *exchange) *problem.Problem {
+	v, p := s.validate(c, w, x)
+	if p != nil {
+		return p
+	}
 	req := c.Request()
-	ctx := req.Context()
-	op, _, p := s.Contract.Find(req)
-	if p != nil {
-		return p
-	}
-	x.op = op.ID
-	if x.body, p = s.readBody(req); p != nil {
-		return p
-	}
-	// report lets a violation through in -validation=report mode.
-	report := func(p *problem.Problem) bool {
-		if s.cfg.Validation != "report" {
-			return false
-		}
-		x.reported = append(x.reported, violationsOf(p)...)
-		return true
-	}
-	if p := op.CheckSecurity(ctx, req); p != nil && !report(p) {
-		return p
-	}
-	var reqType string
-	ct := req.Header.Get("Content-Type")
-	bodySent := len(x.body) > 0 || ct != ""
-	if len(op.RequestTypes) > 0 && bodySent {
-		if reqType, p = op.RequestMediaType(ct); p != nil && !report(p) {
-			return p
-		}
-	}
-	respType, p := contract.Negotiate(req.Header.Get("Accept"), reqType, op.ResponseTypes)
-	if p != nil {
-		if !report(p) {
-			return p
-		}
-		respType = op.ResponseTypes[0]
-	}
-	var value any
-	if reqType != "" {
-		if value, p = op.ValidateBody(reqType, x.body); p != nil && !report(p) {
-			return p
-		}
-	} else if rb := op.Route.Operation.RequestBody; rb != nil && rb.Value != nil && rb.Value.Required && !bodySent {
-		p := problem.New(http.StatusBadRequest, "the request body is required", problem.Violation{Rule: "required", Detail: "the request body is required; send one of " + strings.Join(op.RequestTypes, ", ")})
-		if !report(p) {
-			return p
-		}
-	}
-
-	ch, p := s.Engine.Choose(op.ID, req.Header, value)
-	if p != nil {
-		return p
-	}
+	ch, p := s.engine.Choose(v.op.ID, req.Header, v.value)
 	x.choice = ch
-	if ch.Delay > 0 && !sleep(ctx, ch.Delay) {
+	if p != nil {
+		return p
+	}
+	if ch.Delay > 0 && !s.sleep(req.Context(), ch.Delay) {
 		return nil // the client gave up
 	}
-	ans := s.Fixtures.Operation(op.ID).Answers[ch.Answer]
+	s.respond(c, w, v, ch, x)
+	return nil
+}
+
+// respond writes the chosen fixture answer, drifted or faulted as the
+// scenario says.
+func (s *Server) respond(c echo.Context, w *world, v *valid, ch scenario.Choice, x *exchange) {
+	req := c.Request()
+	ans := w.fixtures.Operation(v.op.ID).Answers[ch.Answer]
+	if ans == nil {
+		// A reload between validation and choice: the engine chose from
+		// the new fixtures, the request runs on the old ones.
+		if fo := s.world.Load().fixtures.Operation(v.op.ID); fo != nil && fo.Answers[ch.Answer] != nil {
+			ans = fo.Answers[ch.Answer]
+		} else {
+			ans = w.fixtures.Operation(v.op.ID).Answers[fixture.DefaultAnswer]
+		}
+	}
 	h := c.Response().Header()
 	for k, vs := range ans.Header {
 		h[k] = vs
@@ -111,6 +88,10 @@ func (s *Server) answer(c echo.Context, x *exchange) *problem.Problem {
 	if applied := ch.Applied(); applied != "" {
 		h.Set(scenario.HeaderApplied, applied)
 	}
+	if ch.Lifecycle != "" {
+		h.Set(HeaderLifecycle, ch.Lifecycle)
+	}
+	respType := v.respType
 	var body []byte
 	ctype := ""
 	if ans.Bodies[respType] == nil && len(ans.Bodies) > 0 {
@@ -119,7 +100,11 @@ func (s *Server) answer(c echo.Context, x *exchange) *problem.Problem {
 		respType = ans.Media()[0]
 	}
 	if t := ans.Bodies[respType]; t != nil {
-		body = t.Render(fixture.Request{Body: value, Header: req.Header})
+		r := fixture.Request{Body: v.value, Header: req.Header, Token: ch.Token}
+		if t.Random() {
+			r.Rand = s.engine.Draws().Rand("render|"+v.op.ID, ch.Step)
+		}
+		body = t.Render(r)
 		ctype = respType + "; charset=utf-8"
 	}
 	if sc := ch.Scenario; ch.Fired && sc.Drift != nil {
@@ -128,20 +113,24 @@ func (s *Server) answer(c echo.Context, x *exchange) *problem.Problem {
 	if sc := ch.Scenario; ch.Fired && sc.Fault != "" {
 		x.fault = sc.Fault
 		x.status = s.fault(c, sc, ans.Status, ctype, body)
-		return nil
+		return
 	}
 	x.status = ans.Status
 	// A write error means the client has gone: nothing more can be said.
 	if ctype == "" {
 		_ = c.NoContent(ans.Status)
-		return nil
+		return
 	}
 	_ = c.Blob(ans.Status, ctype, body)
-	return nil
 }
 
-// sleep waits d, or less if ctx ends; it reports whether it waited it all.
-func sleep(ctx interface{ Done() <-chan struct{} }, d time.Duration) bool {
+// HeaderLifecycle tells the client what the token lifecycle decided.
+const HeaderLifecycle = "X-Mock-Lifecycle"
+
+// sleep waits d; it reports false when the client gave up first. When the
+// server closes, the wait ends at once and the answer goes out: a request
+// in flight still gets its answer, and no delay holds the shutdown up.
+func (s *Server) sleep(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -149,37 +138,9 @@ func sleep(ctx interface{ Done() <-chan struct{} }, d time.Duration) bool {
 		return true
 	case <-ctx.Done():
 		return false
+	case <-s.stopping.Done():
+		return true
 	}
-}
-
-// violationsOf lists what a problem found, naming the rule from its status
-// when it lists no violation of its own.
-func violationsOf(p *problem.Problem) []problem.Violation {
-	if len(p.Errors) > 0 {
-		return p.Errors
-	}
-	return []problem.Violation{{Rule: ruleOf(p.Status), Detail: p.Detail}}
-}
-
-// ruleOf names the rule a problem without listed violations broke.
-func ruleOf(status int) string {
-	switch status {
-	case http.StatusNotFound:
-		return "path"
-	case http.StatusMethodNotAllowed:
-		return "method"
-	case http.StatusNotAcceptable:
-		return "accept"
-	case http.StatusRequestEntityTooLarge, http.StatusRequestHeaderFieldsTooLarge:
-		return "size"
-	case http.StatusUnsupportedMediaType:
-		return "content-type"
-	case http.StatusUnauthorized:
-		return "security"
-	case http.StatusBadRequest:
-		return "request"
-	}
-	return "contract"
 }
 
 // record writes the request's log line and journal entry.
@@ -204,6 +165,9 @@ func (s *Server) record(req *http.Request, x *exchange, d time.Duration) {
 	if applied != "" {
 		attrs = append(attrs, slog.String("scenario", applied), slog.String("rule", x.choice.Source), slog.Uint64("step", x.choice.Step))
 	}
+	if x.choice.Lifecycle != "" {
+		attrs = append(attrs, slog.String("lifecycle", x.choice.Lifecycle))
+	}
 	if x.fault != "" {
 		attrs = append(attrs, slog.String("fault", x.fault))
 	}
@@ -214,8 +178,8 @@ func (s *Server) record(req *http.Request, x *exchange, d time.Duration) {
 	}
 	s.log.LogAttrs(req.Context(), slog.LevelInfo, "request", attrs...)
 
-	s.Journal.Add(journal.Entry{
-		Time:       time.Now().UTC(),
+	s.journal.Add(journal.Entry{
+		Time:       s.clock.Now().UTC(),
 		Operation:  x.op,
 		Method:     req.Method,
 		Path:       req.URL.RequestURI(),
@@ -225,6 +189,7 @@ func (s *Server) record(req *http.Request, x *exchange, d time.Duration) {
 		Rule:       x.choice.Source,
 		Step:       x.choice.Step,
 		Fault:      x.fault,
+		Lifecycle:  x.choice.Lifecycle,
 		Status:     x.status,
 		DurationMS: float64(d.Microseconds()) / 1000,
 	}, req.Header, x.body)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/tokenmock/tokenmock/mockserver"
+	"github.com/tokenmock/tokenmock/mockserver/journal"
 	"github.com/tokenmock/tokenmock/mockserver/scenario"
 )
 
@@ -28,8 +29,8 @@ func TestShippedScenariosByHeader(t *testing.T) {
 		"RenewLoginToken": renew(seedRenewJSON, nil),
 		"ValidateToken":   validate(seedValidateXML, map[string]string{"Content-Type": "application/xml", "Accept": "application/xml"}),
 	}
-	for _, name := range s.Engine.Set().Names {
-		sc := s.Engine.Set().Scenarios[name]
+	for _, name := range s.Engine().Set().Names {
+		sc := s.Engine().Set().Scenarios[name]
 		if sc.Fault != "" || sc.Delay.Max > 0 || sc.Schedule.Kind != "" {
 			continue // faults, delays and schedules have tests of their own
 		}
@@ -47,7 +48,7 @@ func TestShippedScenariosByHeader(t *testing.T) {
 					case "prefer":
 						h["Prefer"] = "example=" + name
 					case "admin":
-						if err := s.Engine.Activate(name, op, 1); err != nil {
+						if err := s.Engine().Activate(name, op, 1); err != nil {
 							t.Fatal(err)
 						}
 					}
@@ -61,12 +62,12 @@ func TestShippedScenariosByHeader(t *testing.T) {
 
 func checkScenarioAnswer(t *testing.T, s *mockserver.Server, ts *httptest.Server, r request, name, op string) {
 	t.Helper()
-	sc := s.Engine.Set().Scenarios[name]
+	sc := s.Engine().Set().Scenarios[name]
 	got := do(t, ts, r)
 	if got.header.Get(scenario.HeaderApplied) != name {
 		t.Errorf("%s: got %q, want %q", scenario.HeaderApplied, got.header.Get(scenario.HeaderApplied), name)
 	}
-	err := s.Contract.Operation(op).ValidateResponse(context.Background(), got.status, got.header, []byte(got.body))
+	err := s.Contract().Operation(op).ValidateResponse(context.Background(), got.status, got.header, []byte(got.body))
 	if sc.Drift != nil && err == nil {
 		t.Errorf("drift %s kept the contract: %d %s", sc.Drift.Kind, got.status, got.body)
 	}
@@ -74,7 +75,7 @@ func checkScenarioAnswer(t *testing.T, s *mockserver.Server, ts *httptest.Server
 		t.Errorf("answer breaks the contract: %v\n%s", err, got.body)
 	}
 	if sc.Answer != "" {
-		if want := s.Fixtures.Operation(op).Answers[sc.Answer].Status; got.status != want {
+		if want := s.Fixtures().Operation(op).Answers[sc.Answer].Status; got.status != want {
 			t.Errorf("status: got %d, want %d", got.status, want)
 		}
 	}
@@ -89,7 +90,7 @@ func TestChoosingTheAnswer(t *testing.T) {
 		applied string
 		body    string
 	}{
-		{"unknown scenario lists the known ones", validate(seedValidateJSON, map[string]string{"Content-Type": "application/json", "X-Mock-Scenario": "nope"}), 400, "", "known scenarios: drift-missing-token"},
+		{"unknown scenario lists the known ones", validate(seedValidateJSON, map[string]string{"Content-Type": "application/json", "X-Mock-Scenario": "nope"}), 400, "", "scenarios of ValidateToken: drift-missing-token"},
 		{"scenario that does not apply", validate(seedValidateJSON, map[string]string{"Content-Type": "application/json", "X-Mock-Scenario": "invalid-device"}), 400, "", "does not apply to ValidateToken"},
 		{"validation comes first", validate(`{}`, map[string]string{"Content-Type": "application/json", "X-Mock-Scenario": "server-error"}), 400, "", `"rule":"required"`},
 		{"Prefer code", renew(seedRenewJSON, map[string]string{"Prefer": "code=401"}), 401, "answer:expired", "errorCode"},
@@ -420,7 +421,7 @@ func TestValidationReportMode(t *testing.T) {
 	if got.status != 200 {
 		t.Fatalf("got %d %s, want 200 in report mode", got.status, got.body)
 	}
-	e := s.Journal.List("", time.Time{})
+	e := s.Journal().List(journal.Filter{})
 	if len(e) != 1 || e[0].Validation != "reported" || len(e[0].Violations) < 3 {
 		t.Errorf("journal: %+v, want the violations reported", e)
 	}
@@ -469,7 +470,7 @@ func TestFailureFlags(t *testing.T) {
 				t.Fatalf("got %d %q, want 503 from -scenario", got.status, got.header.Get(scenario.HeaderApplied))
 			}
 		}
-		s.Engine.Clear()
+		s.Engine().Clear()
 		if got := do(t, ts, validate(seedValidateJSON, ctJSON)); got.status != 200 {
 			t.Errorf("after clearing: %d", got.status)
 		}
@@ -481,7 +482,7 @@ func TestFailureFlags(t *testing.T) {
 		if got := do(t, ts, renew(seedRenewJSON, nil)); got.status != 500 {
 			t.Errorf("got %d, want 500 for every request at -fail-rate 1", got.status)
 		}
-		if e := s.Journal.List("", time.Time{}); len(e) != 1 || e[0].Rule != "rule -fail-rate" {
+		if e := s.Journal().List(journal.Filter{}); len(e) != 1 || e[0].Rule != "rule -fail-rate" {
 			t.Errorf("journal: %+v", e)
 		}
 	})

@@ -10,43 +10,53 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
-	tokenmock "github.com/tokenmock/tokenmock"
-	"github.com/tokenmock/tokenmock/fixtures"
+	"github.com/tokenmock/tokenmock/mockserver/clock"
 	"github.com/tokenmock/tokenmock/mockserver/contract"
 	"github.com/tokenmock/tokenmock/mockserver/fixture"
 	"github.com/tokenmock/tokenmock/mockserver/journal"
+	"github.com/tokenmock/tokenmock/mockserver/lifecycle"
 	"github.com/tokenmock/tokenmock/mockserver/problem"
 	"github.com/tokenmock/tokenmock/mockserver/scenario"
 )
 
 // Server serves the contract. Build it with New, then either mount Handler
-// (tests) or Open a listener; Close shuts it down gracefully.
+// (tests; package tokenmocktest does it for users' tests) or Open a
+// listener; Close shuts it down gracefully and ends every fault and delay
+// however the server was started.
+//
+// Where things live: the loaded world (spec, fixtures, scenarios, token
+// realms) is immutable and swapped whole by Reload; what changes while
+// the server runs is the scenario engine's activations, the token store,
+// the journal and the clock, each one per server. Nothing is shared with
+// another Server in the same process.
 type Server struct {
-	cfg      Config
-	log      *slog.Logger
-	Contract *contract.Contract
-	Fixtures *fixture.Set
-	Engine   *scenario.Engine
-	Journal  *journal.Journal
-	echo     *echo.Echo
-	http     *http.Server
-	ln       net.Listener
-	done     chan error
-	// stopping ends when shutdown begins: timeout faults then close their
-	// connections at once instead of holding the shutdown up.
+	cfg     Config
+	log     *slog.Logger
+	clock   *clock.Clock
+	world   atomic.Pointer[world]
+	engine  *scenario.Engine
+	gate    *lifecycle.Gate
+	journal *journal.Journal
+	reloads reloadState
+	src     Source
+
+	echo *echo.Echo
+	http *http.Server
+	ln   net.Listener
+	done chan error
+	// stopping ends when shutdown begins: timeout faults and delays then
+	// end at once instead of holding the shutdown up.
 	stopping context.Context
 	stop     context.CancelFunc
 
@@ -54,78 +64,83 @@ type Server struct {
 	closeErr  error
 }
 
+// Options are what New takes beyond Config, for servers built in Go.
+type Options struct {
+	// Source gives the spec and fixtures from memory instead of files.
+	Source Source
+	// Now is the base of the server's clock; time.Now when nil.
+	Now func() time.Time
+}
+
 // New loads the spec and fixtures named by cfg (the embedded ones by
 // default) and checks them; any mistake stops here with a message that
 // names the file.
 func New(cfg Config, log *slog.Logger) (*Server, error) {
+	return NewWith(cfg, log, Options{})
+}
+
+// NewWith is New with options.
+func NewWith(cfg Config, log *slog.Logger, opts Options) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	specData, specName := tokenmock.Spec, tokenmock.SpecName
-	if cfg.SpecFile != "" {
-		b, err := os.ReadFile(cfg.SpecFile)
-		if err != nil {
-			return nil, fmt.Errorf("read spec: %w", err)
-		}
-		specData, specName = b, cfg.SpecFile
-	}
-	c, err := contract.LoadWith(specData, specName, contract.Limits{MaxDepth: cfg.MaxDepth, MaxXMLNodes: cfg.MaxXMLNodes})
-	if err != nil {
-		return nil, err
-	}
-	var fsys fs.FS = fixtures.FS
-	fixName := "fixtures (embedded)"
-	if cfg.FixturesDir != "" {
-		if st, err := os.Stat(cfg.FixturesDir); err != nil || !st.IsDir() {
-			return nil, fmt.Errorf("-fixtures %s: not a readable directory", cfg.FixturesDir)
-		}
-		fsys, fixName = os.DirFS(cfg.FixturesDir), filepath.Clean(cfg.FixturesDir)
-	}
-	set, err := fixture.Load(fsys, fixName, c)
-	if err != nil {
-		return nil, fmt.Errorf("fixtures do not match %s:\n%w", specName, err)
-	}
-	scen, err := loadScenarios(fsys, fixName, set)
+	w, err := loadWorld(cfg, opts.Source)
 	if err != nil {
 		return nil, err
 	}
 	if !cfg.SeedSet {
 		cfg.Seed = rand.Int64()
 	}
-	eng, err := scenario.NewEngine(scen, set, scenario.Options{
-		Seed: cfg.Seed, Latency: cfg.Latency,
+	clk := clock.New(opts.Now)
+	gate, err := lifecycle.New(w.lifecycle, lifecycle.Options{Mode: cfg.Lifecycle, MaxTokens: cfg.MaxTokens, Clock: clk, Seed: cfg.Seed})
+	if err != nil {
+		return nil, err
+	}
+	eng, err := scenario.NewEngine(w.scenarios, w.fixtures, scenario.Options{
+		Seed: cfg.Seed, Clock: clk, Latency: cfg.Latency, Gate: gate,
 		StartScenario: cfg.Scenario, FailRate: cfg.FailRate, FailScenario: cfg.FailScenario,
 	})
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, Contract: c, Fixtures: set, Engine: eng, Journal: journal.New(cfg.JournalSize, 4096)}
+	s := &Server{cfg: cfg, log: log, clock: clk, engine: eng, gate: gate, journal: journal.New(cfg.JournalSize, 4096), src: opts.Source}
+	s.world.Store(w)
+	s.reloads.loaded = clk.Now()
 	s.stopping, s.stop = context.WithCancel(context.Background())
 	s.echo = s.newEcho()
 	return s, nil
 }
 
-// loadScenarios reads scenarios.yaml of the fixture directory; a directory
-// without one has no scenarios.
-func loadScenarios(fsys fs.FS, dir string, set *fixture.Set) (*scenario.Set, error) {
-	data, err := fs.ReadFile(fsys, fixture.ScenariosFile)
-	if errors.Is(err, fs.ErrNotExist) {
-		data = nil
-	} else if err != nil {
-		return nil, fmt.Errorf("load scenarios: %w", err)
-	}
-	return scenario.Load(data, filepath.Join(dir, fixture.ScenariosFile), set)
-}
+// Engine is the server's scenario engine: activations, scenarios, rules.
+func (s *Server) Engine() *scenario.Engine { return s.engine }
+
+// Lifecycle is the server's token lifecycle: its realms and tokens.
+func (s *Server) Lifecycle() *lifecycle.Gate { return s.gate }
+
+// Journal is the server's journal of requests.
+func (s *Server) Journal() *journal.Journal { return s.journal }
+
+// Clock is the server's clock, which tests move.
+func (s *Server) Clock() *clock.Clock { return s.clock }
+
+// Contract is the contract in force (it changes on reload).
+func (s *Server) Contract() *contract.Contract { return s.world.Load().contract }
+
+// Fixtures are the answers in force (they change on reload).
+func (s *Server) Fixtures() *fixture.Set { return s.world.Load().fixtures }
+
+// Seed is the seed of every random draw of the server.
+func (s *Server) Seed() int64 { return s.cfg.Seed }
 
 // writeTimeout bounds the writing of one answer: long enough for the
 // slowest scenario (its delay, a slow body, a timeout fault, -latency),
 // so that no scenario is cut short by the server itself.
 func (s *Server) writeTimeout() time.Duration {
 	longest := s.cfg.TimeoutMax
-	for _, sc := range s.Engine.Set().Scenarios {
+	for _, sc := range s.engine.Set().Scenarios {
 		d := sc.Delay.Max + sc.Duration + sc.Schedule.To
 		longest = max(longest, d)
 	}
@@ -169,13 +184,21 @@ func (s *Server) Open() error {
 		ErrorLog:       slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	s.http.RegisterOnShutdown(s.stop)
+	if s.cfg.Watch {
+		if err := s.watch(); err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("-watch: %w", err)
+		}
+	}
 	s.done = make(chan error, 1)
 	go func() { s.done <- s.http.Serve(ln) }()
 	if s.cfg.Admin && s.cfg.AdminToken == "" && !isLoopback(ln.Addr()) {
 		s.log.Warn("the admin API is open to anyone who can reach "+ln.Addr().String()+": set -admin-token, or -admin=false", "addr", ln.Addr().String())
 	}
-	s.log.Info("listening", "addr", ln.Addr().String(), "operations", len(s.Contract.Operations),
-		"scenarios", len(s.Engine.Set().Names), "seed", s.cfg.Seed, "admin", s.cfg.Admin, "validation", s.cfg.Validation)
+	w := s.world.Load()
+	s.log.Info("listening", "addr", ln.Addr().String(), "operations", len(w.contract.Operations),
+		"scenarios", len(w.scenarios.Names), "seed", s.cfg.Seed, "admin", s.cfg.Admin, "validation", s.cfg.Validation,
+		"lifecycle", s.gate.Mode(), "realms", len(w.lifecycle.Names), "watch", s.cfg.Watch)
 	return nil
 }
 
@@ -214,10 +237,14 @@ func (s *Server) Addr() string {
 // up to ctx's deadline; requests still running then are cut off. Calling
 // it again returns the first call's result.
 func (s *Server) Close(ctx context.Context) error {
-	if s.http == nil {
-		return nil
-	}
 	s.closeOnce.Do(func() {
+		// Faults and delays end first, however the server was started:
+		// behind httptest too, a timeout fault must not hold Close up.
+		s.stop()
+		s.stopWatching()
+		if s.http == nil {
+			return
+		}
 		err := s.http.Shutdown(ctx)
 		if err != nil {
 			s.log.Warn("requests still running at the shutdown deadline were cut off", "err", err)

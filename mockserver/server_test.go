@@ -202,7 +202,7 @@ func TestAnswers(t *testing.T) {
 				}
 			}
 			// Every answer, fixture or problem, is one the contract documents.
-			op := s.Contract.Operation(opFor(tc.req.path))
+			op := s.Contract().Operation(opFor(tc.req.path))
 			if op != nil {
 				if err := op.ValidateResponse(context.Background(), got.status, got.header, []byte(got.body)); err != nil {
 					t.Errorf("the answer breaks the contract: %v", err)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/tokenmock/tokenmock/mockserver"
+	"github.com/tokenmock/tokenmock/mockserver/journal"
 	"github.com/tokenmock/tokenmock/mockserver/scenario"
 )
 
@@ -180,10 +181,10 @@ func TestSoak(t *testing.T) {
 	go func() {
 		defer wg.Done()
 		for ctx.Err() == nil {
-			_ = s.Engine.Activate("unavailable", "", 3)
+			_ = s.Engine().Activate("unavailable", "", 3)
 			time.Sleep(20 * time.Millisecond)
-			s.Engine.Clear()
-			_ = s.Journal.List("ValidateToken", time.Now().Add(-time.Second))
+			s.Engine().Clear()
+			_ = s.Journal().List(journal.Filter{Operation: "ValidateToken", Since: time.Now().Add(-time.Second)})
 			time.Sleep(20 * time.Millisecond)
 		}
 	}()

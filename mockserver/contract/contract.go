@@ -28,14 +28,20 @@ type Contract struct {
 	router     routers.Router
 	byOp       map[*openapi3.Operation]*Operation
 	byID       map[string]*Operation
+	// The body decoders of this contract, with its limits. They are never
+	// registered in openapi3filter's process-wide registry: two contracts
+	// in one process (two servers, a reload) each keep their own.
+	jsonDecoder openapi3filter.BodyDecoder
+	xmlCodec    *xmlcodec.Codec
 }
 
 // Operation is what the server needs of one operation, derived once.
 type Operation struct {
-	ID     string
-	Method string
-	Path   string
-	Route  *routers.Route
+	contract *Contract
+	ID       string
+	Method   string
+	Path     string
+	Route    *routers.Route
 	// RequestTypes are the media types the request body may have.
 	RequestTypes []string
 	// ResponseTypes are the media types the operation's successful answers
@@ -60,8 +66,8 @@ func Load(data []byte, name string) (*Contract, error) {
 	return LoadWith(data, name, Limits{})
 }
 
-// LoadWith is Load with limits. The body decoders it registers with
-// openapi3filter are process-wide: the last limits loaded apply to all.
+// LoadWith is Load with limits. Nothing it builds is shared with another
+// contract: a failed load leaves no trace.
 func LoadWith(data []byte, name string, lim Limits) (*Contract, error) {
 	loader := openapi3.NewLoader()
 	doc, err := loader.LoadFromData(data)
@@ -80,12 +86,14 @@ func LoadWith(data []byte, name string, lim Limits) (*Contract, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build router for %s: %w", name, err)
 	}
-	registerDecoders(doc, lim)
-	c := &Contract{Doc: doc, router: router, byOp: map[*openapi3.Operation]*Operation{}, byID: map[string]*Operation{}}
+	c := &Contract{Doc: doc, router: router, byOp: map[*openapi3.Operation]*Operation{}, byID: map[string]*Operation{},
+		jsonDecoder: jsoncodec.NewBodyDecoder(jsoncodec.Limits{MaxDepth: lim.MaxDepth}),
+		xmlCodec:    xmlcodec.NewCodec(xmlcodec.Limits{MaxDepth: lim.MaxDepth, MaxNodes: lim.MaxXMLNodes}),
+	}
 	var problems []string
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
-			o, err := newOperation(doc, path, item, method, op)
+			o, err := c.newOperation(path, item, method, op)
 			if err != nil {
 				problems = append(problems, err.Error())
 				continue
@@ -108,12 +116,14 @@ func LoadWith(data []byte, name string, lim Limits) (*Contract, error) {
 	return c, nil
 }
 
-func newOperation(doc *openapi3.T, path string, item *openapi3.PathItem, method string, op *openapi3.Operation) (*Operation, error) {
+func (c *Contract) newOperation(path string, item *openapi3.PathItem, method string, op *openapi3.Operation) (*Operation, error) {
+	doc := c.Doc
 	where := fmt.Sprintf("paths.%s.%s", path, strings.ToLower(method))
 	if op.OperationID == "" {
 		return nil, fmt.Errorf("%s: operationId is missing: fixtures are found by it", where)
 	}
 	o := &Operation{
+		contract:       c,
 		ID:             op.OperationID,
 		Method:         method,
 		Path:           path,
@@ -125,7 +135,7 @@ func newOperation(doc *openapi3.T, path string, item *openapi3.PathItem, method 
 		for mt, media := range op.RequestBody.Value.Content {
 			mt = strings.ToLower(mt)
 			o.RequestTypes = append(o.RequestTypes, mt)
-			o.bodies[mt] = newBodyCheck(doc, op.RequestBody.Value, mt, media)
+			o.bodies[mt] = c.newBodyCheck(op.RequestBody.Value, mt, media)
 			if media.Schema != nil && media.Schema.Value != nil {
 				o.RequestSchemas[mt] = media.Schema.Value
 				if IsXML(mt) {
@@ -165,38 +175,21 @@ func newOperation(doc *openapi3.T, path string, item *openapi3.PathItem, method 
 	return o, nil
 }
 
-// registerDecoders installs the strict JSON and XML decoders for every JSON
-// and XML media type the spec uses (application/json, +json, text/xml,
-// +xml), so that none falls back to a laxer decoder or to none.
-func registerDecoders(doc *openapi3.T, lim Limits) {
-	jsonDec := jsoncodec.NewBodyDecoder(jsoncodec.Limits{MaxDepth: lim.MaxDepth})
-	xmlDec := xmlcodec.NewBodyDecoder(xmlcodec.Limits{MaxDepth: lim.MaxDepth, MaxNodes: lim.MaxXMLNodes})
-	types := map[string]bool{"application/json": true, "application/xml": true}
-	for _, item := range doc.Paths.Map() {
-		for _, op := range item.Operations() {
-			if op.RequestBody != nil && op.RequestBody.Value != nil {
-				for mt := range op.RequestBody.Value.Content {
-					types[strings.ToLower(mt)] = true
-				}
-			}
-			for _, resp := range op.Responses.Map() {
-				if resp.Value != nil {
-					for mt := range resp.Value.Content {
-						types[strings.ToLower(mt)] = true
-					}
-				}
-			}
-		}
+// Decoder returns the contract's body decoder for a media type: the strict
+// JSON decoder for JSON (and +json), the schema-guided XML decoder for XML
+// (and +xml), nil for anything else.
+func (c *Contract) Decoder(mediaType string) openapi3filter.BodyDecoder {
+	switch {
+	case IsJSON(mediaType):
+		return c.jsonDecoder
+	case IsXML(mediaType):
+		return c.xmlCodec.BodyDecoder()
 	}
-	for mt := range types {
-		switch {
-		case IsJSON(mt):
-			openapi3filter.RegisterBodyDecoder(mt, jsonDec)
-		case IsXML(mt):
-			openapi3filter.RegisterBodyDecoder(mt, xmlDec)
-		}
-	}
+	return nil
 }
+
+// XML is the contract's XML codec.
+func (c *Contract) XML() *xmlcodec.Codec { return c.xmlCodec }
 
 // apiKeyHeaders returns the header names of requirements that are each a
 // single API key in a header, or nil when any requirement is anything else.

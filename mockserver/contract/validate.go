@@ -105,9 +105,8 @@ func presentCredentials(_ context.Context, in *openapi3filter.AuthenticationInpu
 //
 // It does what openapi3filter.ValidateRequestBody does, with what does not
 // depend on the request found once at load time: the body decoder
-// registered with openapi3filter for the media type, the schema, the
-// validation options. The decoders are the registered ones and the
-// validation is kin-openapi's: one path for JSON and XML.
+// of the contract for the media type, the schema, the validation options.
+// The validation is kin-openapi's: one path for JSON and XML.
 func (o *Operation) ValidateBody(mediaType string, body []byte) (any, *problem.Problem) {
 	bc := o.bodies[mediaType]
 	if bc == nil {
@@ -143,15 +142,13 @@ type bodyCheck struct {
 	opts     []openapi3.SchemaValidationOption
 }
 
-func newBodyCheck(doc *openapi3.T, rb *openapi3.RequestBody, mt string, media *openapi3.MediaType) *bodyCheck {
+func (c *Contract) newBodyCheck(rb *openapi3.RequestBody, mt string, media *openapi3.MediaType) *bodyCheck {
+	doc := c.Doc
 	bc := &bodyCheck{required: rb.Required, header: http.Header{"Content-Type": {mt}}}
 	if media != nil {
 		bc.schema = media.Schema
 	}
-	bc.decode = openapi3filter.RegisteredBodyDecoder(mt)
-	if bc.decode == nil && strings.HasSuffix(mt, "+json") {
-		bc.decode = openapi3filter.RegisteredBodyDecoder("application/json")
-	}
+	bc.decode = c.Decoder(mt)
 	bc.opts = []openapi3.SchemaValidationOption{openapi3.VisitAsRequest(), openapi3.MultiErrors()}
 	if doc.IsOpenAPI31OrLater() {
 		bc.opts = append(bc.opts, openapi3.EnableJSONSchema2020())
@@ -183,8 +180,9 @@ func (m *Mismatch) Error() string {
 }
 
 // ValidateResponse checks an answer of the operation: its status must be
-// documented and its body must match the schema of that status and
-// media type (XML through the same schema-guided decoder as requests).
+// documented, its headers must match, and its body must match the schema
+// of that status and media type, decoded by the contract's own decoders
+// (XML through the same schema-guided decoder as requests).
 func (o *Operation) ValidateResponse(ctx context.Context, status int, header http.Header, body []byte) error {
 	req, _ := http.NewRequestWithContext(ctx, o.Method, o.Path, nil)
 	input := &openapi3filter.ResponseValidationInput{
@@ -192,20 +190,57 @@ func (o *Operation) ValidateResponse(ctx context.Context, status int, header htt
 		Status:                 status,
 		Header:                 header,
 		Body:                   io.NopCloser(bytes.NewReader(body)),
-		Options:                &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
-	}
-	err := openapi3filter.ValidateResponse(ctx, input)
-	if err == nil {
-		return nil
+		// kin-openapi checks the status and the headers; the body is
+		// decoded here, because its decoders come from a process-wide
+		// registry and ours belong to the contract.
+		Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true, ExcludeResponseBody: true},
 	}
 	mt := strings.ToLower(strings.TrimSpace(strings.Split(header.Get("Content-Type"), ";")[0]))
 	var schema *openapi3.Schema
-	if resp := o.Route.Operation.Responses.Status(status); resp != nil && resp.Value != nil {
+	err := openapi3filter.ValidateResponse(ctx, input)
+	if err == nil {
+		schema, err = o.validateResponseBody(status, header, mt, body)
+	} else if resp := o.Route.Operation.Responses.Status(status); resp != nil && resp.Value != nil {
 		if media := resp.Value.Content.Get(mt); media != nil && media.Schema != nil {
 			schema = media.Schema.Value
 		}
 	}
+	if err == nil {
+		return nil
+	}
 	return &Mismatch{Violations: Violations(err, mt, schema)}
+}
+
+// validateResponseBody does for an answer's body what ValidateBody does for
+// a request's, and returns the schema it checked against.
+func (o *Operation) validateResponseBody(status int, header http.Header, mt string, body []byte) (*openapi3.Schema, error) {
+	resp := o.Route.Operation.Responses.Status(status)
+	if resp == nil {
+		resp = o.Route.Operation.Responses.Default()
+	}
+	if resp == nil || resp.Value == nil || len(resp.Value.Content) == 0 {
+		return nil, nil
+	}
+	media := resp.Value.Content.Get(header.Get("Content-Type"))
+	if media == nil {
+		return nil, &openapi3filter.ResponseError{Reason: fmt.Sprintf("response header Content-Type has unexpected value: %q", header.Get("Content-Type"))}
+	}
+	if media.Schema == nil || media.Schema.Value == nil {
+		return nil, nil
+	}
+	dec := o.contract.Decoder(mt)
+	if dec == nil {
+		return media.Schema.Value, nil // a media type the mock does not decode: nothing to check
+	}
+	v, err := dec(bytes.NewBuffer(body), header, media.Schema, nil)
+	if err != nil {
+		return media.Schema.Value, &openapi3filter.ParseError{Kind: openapi3filter.KindInvalidFormat, Cause: err}
+	}
+	opts := []openapi3.SchemaValidationOption{openapi3.VisitAsResponse(), openapi3.MultiErrors()}
+	if o.Route.Spec.IsOpenAPI31OrLater() {
+		opts = append(opts, openapi3.EnableJSONSchema2020())
+	}
+	return media.Schema.Value, media.Schema.Value.VisitJSON(v, opts...)
 }
 
 // Violations flattens the errors of kin-openapi and of the XML decoder into

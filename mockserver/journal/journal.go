@@ -30,7 +30,8 @@ type Entry struct {
 	Rule       string              `json:"rule,omitempty"`     // what chose it: header, prefer, admin, cli, rule NAME, default; absent when rejected
 	Step       uint64              `json:"step,omitempty"`     // the request's number for its operation
 	Fault      string              `json:"fault,omitempty"`
-	Status     int                 `json:"status"` // 0 when a fault gave no answer
+	Lifecycle  string              `json:"lifecycle,omitempty"` // what the token lifecycle decided: live, adopted, renewed, expired, unknown, revoked, wrong-owner
+	Status     int                 `json:"status"`              // 0 when a fault gave no answer
 	DurationMS float64             `json:"durationMs"`
 
 	// What is stored, already masked; Header and Body are made from them
@@ -118,9 +119,20 @@ func keepHeader(h http.Header) http.Header {
 	return out
 }
 
-// List returns the entries, oldest first, of an operation ("" for all) at
-// or after since (zero for all).
-func (j *Journal) List(op string, since time.Time) []Entry {
+// Filter selects journal entries; zero fields select all.
+type Filter struct {
+	Operation string
+	Since     time.Time
+	Lifecycle string
+}
+
+func (f Filter) match(e *Entry) bool {
+	return (f.Operation == "" || e.Operation == f.Operation) && !e.Time.Before(f.Since) &&
+		(f.Lifecycle == "" || e.Lifecycle == f.Lifecycle)
+}
+
+// List returns the entries that match f, oldest first.
+func (j *Journal) List(f Filter) []Entry {
 	j.mu.Lock()
 	var all []Entry
 	if j.full {
@@ -131,7 +143,7 @@ func (j *Journal) List(op string, since time.Time) []Entry {
 	j.mu.Unlock()
 	out := all[:0]
 	for _, e := range all {
-		if (op == "" || e.Operation == op) && !e.Time.Before(since) {
+		if f.match(&e) {
 			e.Header = make(map[string]string, len(e.header))
 			for k, vs := range e.header {
 				e.Header[k] = strings.Join(vs, ", ")

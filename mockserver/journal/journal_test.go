@@ -25,7 +25,7 @@ func TestBoundedAfterManyRequests(t *testing.T) {
 	runtime.GC()
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)
-	all := j.List("", time.Time{})
+	all := j.List(journal.Filter{})
 	if len(all) != 500 {
 		t.Fatalf("got %d entries, want 500", len(all))
 	}
@@ -83,7 +83,7 @@ func TestKeepsOnlyTheCutOfALargeBody(t *testing.T) {
 	if grew := int64(after.HeapAlloc) - int64(before.HeapAlloc); grew > 1<<20 {
 		t.Errorf("10 entries of 1 MiB bodies and 64 KiB headers keep %d bytes", grew)
 	}
-	if e := j.List("", time.Time{}); len(e[0].Header["X-Big"]) > 300 {
+	if e := j.List(journal.Filter{}); len(e[0].Header["X-Big"]) > 300 {
 		t.Errorf("a 64 KiB header value kept whole")
 	}
 }

@@ -41,13 +41,6 @@ func NewBodyDecoder(lim Limits) openapi3filter.BodyDecoder {
 	}
 }
 
-// Register installs the decoder for application/json (and so for +json
-// types without a decoder of their own) in openapi3filter's process-wide
-// registry. Call it before serving.
-func Register(lim Limits) {
-	openapi3filter.RegisterBodyDecoder("application/json", NewBodyDecoder(lim))
-}
-
 // Decode parses one JSON value into map[string]any, []any, string,
 // float64, bool or nil, the forms kin-openapi validates. Its error is a
 // problem.List, each violation located by JSON pointer and named by its
@@ -261,4 +254,16 @@ func readAll(r io.Reader) ([]byte, error) {
 		return b.Bytes(), nil
 	}
 	return io.ReadAll(r)
+}
+
+// DecodeStrict decodes data into v as strictly as a request body: one
+// value, valid UTF-8, no member twice, nothing after the value, and no
+// member v does not have. For the admin API's bodies.
+func DecodeStrict(data []byte, v any) error {
+	if _, err := Decode(data, Limits{}); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
 }

@@ -2,8 +2,6 @@ package scenario
 
 import (
 	"fmt"
-	"hash/fnv"
-	"math/rand/v2"
 	"net/http"
 	"slices"
 	"strconv"
@@ -12,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tokenmock/tokenmock/mockserver/clock"
+	"github.com/tokenmock/tokenmock/mockserver/draw"
 	"github.com/tokenmock/tokenmock/mockserver/fixture"
 	"github.com/tokenmock/tokenmock/mockserver/problem"
 )
@@ -22,11 +22,15 @@ const (
 	HeaderApplied  = "X-Mock-Scenario-Applied"
 )
 
+// MaxActivations bounds the activations in force at once: one per scenario
+// and operation is all a test needs, since a new one replaces the old.
+const MaxActivations = 256
+
 // Options configure an Engine.
 type Options struct {
 	Seed int64
-	// Now is the clock; time.Now when nil.
-	Now func() time.Time
+	// Clock is the server's clock; real time when nil.
+	Clock *clock.Clock
 	// Latency is added to every answer (-latency).
 	Latency Range
 	// StartScenario is active from start-up until cleared (-scenario).
@@ -34,25 +38,72 @@ type Options struct {
 	// FailRate of all requests get FailScenario (-fail-rate, -fail-scenario).
 	FailRate     float64
 	FailScenario string
+	// Gate is the decider between explicit choices (header, Prefer,
+	// activations) and rules: the token lifecycle. nil for none.
+	Gate Decider
 }
 
-// Engine chooses, request by request, how to answer. It is safe for
-// concurrent use: activations with a count are exact under any load.
+// Request is what the deciders know of a valid request.
+type Request struct {
+	Op     string
+	Header http.Header
+	Body   any // the validated body value
+	Step   uint64
+	Now    time.Time
+	Seed   draw.Seed
+}
+
+// A Decider is one link of the chain that chooses an answer: it looks at
+// the request and at the choice made so far, and may change it. A problem
+// stops the chain and is answered (400: the request asked for what is
+// not).
+type Decider interface {
+	Decide(r *Request, c *Choice) *problem.Problem
+}
+
+// DeciderFunc adapts a function to Decider.
+type DeciderFunc func(r *Request, c *Choice) *problem.Problem
+
+// Decide calls f.
+func (f DeciderFunc) Decide(r *Request, c *Choice) *problem.Problem { return f(r, c) }
+
+// Engine chooses, request by request, how to answer. The choice is an
+// ordered chain of deciders, highest priority first:
+//
+//	header      X-Mock-Scenario
+//	prefer      Prefer: code=, example=
+//	activation  the admin API's activations, -scenario
+//	gate        the token lifecycle (Options.Gate)
+//	rules       scenarios.yaml's rules, -fail-rate
+//
+// and the operation's default answer when none of them chose. It is safe
+// for concurrent use: activations with a count are exact under any load,
+// and every random draw is keyed by the request's step, so a seed replays
+// the same choices whatever the interleaving.
 type Engine struct {
-	set   *Set
-	fx    *fixture.Set
-	seed  int64
-	now   func() time.Time
+	seed  draw.Seed
+	clock *clock.Clock
 	start time.Time
 	lat   Range
-	rules []*Rule
-	steps map[string]*atomic.Uint64 // per-operation request numbers
+	chain []Decider
+	// commit runs after the chain, for choices that keep the default
+	// answer: the lifecycle's renewal and touch take effect only then.
+	steps sync.Map // operation -> *atomic.Uint64
+
+	world atomic.Pointer[world]
 
 	mu      sync.Mutex
 	nActive atomic.Int64 // len(active), read without mu on the hot path
 	active  []*Activation
 	states  map[string]*state
-	rngs    map[string]*rand.Rand
+}
+
+// world is what the engine reads of the loaded fixtures: swapped whole on
+// reload.
+type world struct {
+	set   *Set
+	fx    *fixture.Set
+	rules []*Rule
 }
 
 // Activation is a scenario switched on at run time.
@@ -69,18 +120,36 @@ type Choice struct {
 	Scenario *Scenario // chosen, whether it fired or not; nil for none
 	Fired    bool      // the scenario's schedule let it fire
 	Answer   string    // the fixture answer to give
-	Source   string    // header, prefer, admin, cli, rule NAME, default
-	Step     uint64    // the request's number for its operation, from 1
-	Delay    time.Duration
+	// Decided is set when an explicit decider (header, Prefer) chose the
+	// answer itself: later deciders leave it alone.
+	Decided bool
+	Source  string // header, prefer, admin, cli, lifecycle, rule NAME, default
+	Step    uint64 // the request's number for its operation, from 1
+	Delay   time.Duration
+	// Lifecycle is what the token lifecycle decided (live, adopted,
+	// renewed, expired, unknown, revoked, wrong-owner); "" when it did not
+	// govern the request.
+	Lifecycle string
+	// Token is the token the answer carries ({{token}}): minted by a
+	// renewal.
+	Token string
+	// Commit, set by the gate, runs once the chain keeps the default
+	// answer: what the lifecycle accepted takes effect only if the client
+	// gets the normal answer. It may still refuse (a concurrent renewal
+	// won) by changing the answer.
+	Commit func(c *Choice)
 }
 
 // Applied is the value of the X-Mock-Scenario-Applied header: the scenario
 // that shaped the answer, "answer:NAME" for a fixture answer asked for by
-// Prefer, or "" for the default answer (and for no choice at all).
+// Prefer, "lifecycle:OUTCOME" for a lifecycle refusal, or "" for the
+// default answer (and for no choice at all).
 func (c Choice) Applied() string {
 	switch {
 	case c.Fired:
 		return c.Scenario.Name
+	case c.Source == "lifecycle":
+		return "lifecycle:" + c.Lifecycle
 	case c.Scenario == nil && c.Answer != "" && c.Answer != fixture.DefaultAnswer:
 		return "answer:" + c.Answer
 	}
@@ -89,31 +158,32 @@ func (c Choice) Applied() string {
 
 // NewEngine returns an engine over a scenario set and the fixtures.
 func NewEngine(set *Set, fx *fixture.Set, opts Options) (*Engine, error) {
-	now := opts.Now
-	if now == nil {
-		now = time.Now
+	clk := opts.Clock
+	if clk == nil {
+		clk = clock.New(nil)
 	}
 	e := &Engine{
-		set: set, fx: fx, seed: opts.Seed, now: now, start: now(), lat: opts.Latency,
-		rules:  slices.Clone(set.Rules),
-		steps:  map[string]*atomic.Uint64{},
+		seed: draw.Seed(opts.Seed), clock: clk, start: clk.Now(), lat: opts.Latency,
 		states: map[string]*state{},
-		rngs:   map[string]*rand.Rand{},
 	}
-	for _, id := range fx.IDs() {
-		e.steps[id] = new(atomic.Uint64)
-	}
+	w := &world{set: set, fx: fx, rules: slices.Clone(set.Rules)}
 	if opts.FailRate < 0 || opts.FailRate > 1 {
 		return nil, fmt.Errorf("-fail-rate %v: want a fraction from 0 to 1", opts.FailRate)
 	}
 	if opts.FailRate > 0 {
 		if set.Scenarios[opts.FailScenario] == nil {
-			return nil, fmt.Errorf("-fail-scenario %q: %s", opts.FailScenario, e.known())
+			return nil, fmt.Errorf("-fail-scenario %q: %s", opts.FailScenario, known(set))
 		}
-		e.rules = append(e.rules, &Rule{Name: "-fail-rate", Probability: opts.FailRate, HasProbability: true, Scenario: opts.FailScenario})
+		w.rules = append(w.rules, &Rule{Name: "-fail-rate", Probability: opts.FailRate, HasProbability: true, Scenario: opts.FailScenario})
 	} else if opts.FailScenario != "" {
 		return nil, fmt.Errorf("-fail-scenario %s needs -fail-rate", opts.FailScenario)
 	}
+	e.world.Store(w)
+	e.chain = []Decider{DeciderFunc(e.fromHeader), DeciderFunc(e.fromPrefer), DeciderFunc(e.fromActivations)}
+	if opts.Gate != nil {
+		e.chain = append(e.chain, opts.Gate)
+	}
+	e.chain = append(e.chain, DeciderFunc(e.fromRules))
 	if opts.StartScenario != "" {
 		if err := e.activate(opts.StartScenario, "", -1, "cli"); err != nil {
 			return nil, fmt.Errorf("-scenario: %w", err)
@@ -122,35 +192,59 @@ func NewEngine(set *Set, fx *fixture.Set, opts Options) (*Engine, error) {
 	return e, nil
 }
 
-// Seed is the seed of the engine's random draws.
-func (e *Engine) Seed() int64 { return e.seed }
-
-// Set is the engine's scenarios and rules.
-func (e *Engine) Set() *Set { return e.set }
-
-func (e *Engine) known() string {
-	return "known scenarios: " + strings.Join(e.set.Names, ", ")
+// Swap puts a reloaded scenario set and fixtures in place. Activations of
+// scenarios that no longer exist (or no longer apply) are dropped; the
+// others keep their counts and schedules.
+func (e *Engine) Swap(set *Set, fx *fixture.Set) {
+	old := e.world.Load()
+	w := &world{set: set, fx: fx, rules: slices.Clone(set.Rules)}
+	for _, r := range old.rules {
+		if r.Name == "-fail-rate" && set.Scenarios[r.Scenario] != nil {
+			w.rules = append(w.rules, r)
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.world.Store(w)
+	e.active = slices.DeleteFunc(e.active, func(a *Activation) bool {
+		s := set.Scenarios[a.Scenario]
+		return s == nil || (a.Operation != "" && !s.AppliesTo(a.Operation))
+	})
+	e.nActive.Store(int64(len(e.active)))
 }
 
-// rng returns the random source of one key, seeded from the engine's seed
-// and the key, so that each operation's sequence of draws is the same on
-// every run whatever the interleaving with other operations. Call with mu.
-func (e *Engine) rng(key string) *rand.Rand {
-	r := e.rngs[key]
-	if r == nil {
-		h := fnv.New64a()
-		h.Write([]byte(key))
-		r = rand.New(rand.NewPCG(uint64(e.seed), h.Sum64()))
-		e.rngs[key] = r
+// Draws is the seed every random draw of the server derives from.
+func (e *Engine) Draws() draw.Seed { return e.seed }
+
+// Seed is the seed of the engine's random draws.
+func (e *Engine) Seed() int64 { return int64(e.seed) }
+
+// Set is the engine's scenarios and rules.
+func (e *Engine) Set() *Set { return e.world.Load().set }
+
+// Rules are the rules in force: scenarios.yaml's, then -fail-rate's.
+func (e *Engine) Rules() []*Rule { return e.world.Load().rules }
+
+func known(set *Set) string {
+	return "known scenarios: " + strings.Join(set.Names, ", ")
+}
+
+// knownFor lists the scenarios that apply to an operation.
+func knownFor(set *Set, op string) string {
+	var names []string
+	for _, n := range set.Names {
+		if set.Scenarios[n].AppliesTo(op) {
+			names = append(names, n)
+		}
 	}
-	return r
+	return "scenarios of " + op + ": " + strings.Join(names, ", ")
 }
 
 // lookup finds a scenario that applies to an operation.
-func (e *Engine) lookup(name, op string) (*Scenario, *problem.Problem) {
-	s := e.set.Scenarios[name]
+func lookup(set *Set, name, op string) (*Scenario, *problem.Problem) {
+	s := set.Scenarios[name]
 	if s == nil {
-		return nil, problem.Newf(http.StatusBadRequest, "unknown scenario %q; %s", name, e.known())
+		return nil, problem.Newf(http.StatusBadRequest, "unknown scenario %q; %s", name, knownFor(set, op))
 	}
 	if !s.AppliesTo(op) {
 		return nil, problem.Newf(http.StatusBadRequest, "scenario %s does not apply to %s; it applies to %s", name, op, strings.Join(s.Operations, ", "))
@@ -158,63 +252,85 @@ func (e *Engine) lookup(name, op string) (*Scenario, *problem.Problem) {
 	return s, nil
 }
 
-// Choose decides how to answer a valid request of operation op. Highest
-// priority first: the X-Mock-Scenario header, Prefer (code= or example=),
-// activations, rules, the default answer. A 400 problem names an unknown
-// scenario, answer or status asked for.
+// step returns the next request number of an operation.
+func (e *Engine) step(op string) uint64 {
+	v, ok := e.steps.Load(op)
+	if !ok {
+		v, _ = e.steps.LoadOrStore(op, new(atomic.Uint64))
+	}
+	return v.(*atomic.Uint64).Add(1)
+}
+
+// Choose decides how to answer a valid request of operation op. A 400
+// problem names an unknown scenario, answer or status asked for.
 func (e *Engine) Choose(op string, h http.Header, body any) (Choice, *problem.Problem) {
-	c := Choice{Answer: fixture.DefaultAnswer, Source: "default"}
-	if st := e.steps[op]; st != nil {
-		c.Step = st.Add(1)
-	}
-	if name := h.Get(HeaderScenario); name != "" {
-		s, p := e.lookup(strings.TrimSpace(name), op)
-		if p != nil {
+	r := &Request{Op: op, Header: h, Body: body, Step: e.step(op), Now: e.clock.Now(), Seed: e.seed}
+	c := Choice{Answer: fixture.DefaultAnswer, Source: "default", Step: r.Step}
+	for _, d := range e.chain {
+		if p := d.Decide(r, &c); p != nil {
 			return c, p
 		}
-		c.Scenario, c.Source = s, "header"
-	} else if prefs := h.Values("Prefer"); len(prefs) > 0 {
-		if p := e.prefer(&c, op, prefs); p != nil {
-			return c, p
-		}
-	}
-	// The lock is taken only for what needs it: most requests of a
-	// default run have no activation, no probability and no latency.
-	if c.Source == "default" && e.nActive.Load() > 0 {
-		e.mu.Lock()
-		e.fromActivations(&c, op)
-		e.mu.Unlock()
-	}
-	if c.Source == "default" && len(e.rules) > 0 {
-		e.fromRules(&c, op, h, body)
-	}
-	if s := c.Scenario; s != nil {
-		e.mu.Lock()
-		key := s.Name + "|" + op
-		st := e.states[key]
-		if st == nil {
-			st = &state{start: e.start, rng: e.rng("schedule|" + key)}
-			e.states[key] = st
-		}
-		fired, ramp := s.Schedule.fires(st, e.now())
-		if fired {
-			c.Fired, c.Answer = true, s.AnswerName()
-			c.Delay = s.Delay.Draw(e.rng("delay|"+op)) + ramp
-		}
-		e.mu.Unlock()
 	}
 	if e.lat.Max > 0 {
-		e.mu.Lock()
-		c.Delay += e.lat.Draw(e.rng("latency|" + op))
-		e.mu.Unlock()
+		c.Delay += e.lat.Draw(e.seed.Rand("latency|"+op, r.Step))
 	}
+	if c.Commit != nil && c.Answer == fixture.DefaultAnswer {
+		c.Commit(&c)
+	}
+	c.Commit = nil
 	return c, nil
 }
 
-// prefer applies Prism's Prefer header: code=N picks the fixture answer
-// with that status, example=NAME a scenario or answer by name.
-func (e *Engine) prefer(c *Choice, op string, prefs []string) *problem.Problem {
-	fo := e.fx.Operation(op)
+// pick chooses scenario s for the request and lets its schedule say
+// whether it fires.
+func (e *Engine) pick(r *Request, c *Choice, s *Scenario, source string) {
+	c.Scenario, c.Source = s, source
+	key := s.Name + "|" + r.Op
+	e.mu.Lock()
+	st := e.states[key]
+	if st == nil {
+		st = &state{start: e.start}
+		e.states[key] = st
+	}
+	fired, ramp := s.Schedule.fires(st, r.Now, e.seed, "schedule|"+key, r.Step)
+	e.mu.Unlock()
+	if fired {
+		c.Fired = true
+		if s.Answer != "" {
+			c.Answer = s.Answer
+		}
+		c.Delay = s.Delay.Draw(e.seed.Rand("delay|"+key, r.Step)) + ramp
+	}
+}
+
+// fromHeader applies X-Mock-Scenario.
+func (e *Engine) fromHeader(r *Request, c *Choice) *problem.Problem {
+	name := r.Header.Get(HeaderScenario)
+	if name == "" {
+		return nil
+	}
+	s, p := lookup(e.Set(), strings.TrimSpace(name), r.Op)
+	if p != nil {
+		return p
+	}
+	e.pick(r, c, s, "header")
+	return nil
+}
+
+// fromPrefer applies Prism's Prefer header: code=N picks the fixture
+// answer with that status, example=NAME a scenario or answer by name.
+// Other preferences Prism knows (dynamic=) are refused by name rather
+// than ignored: the client would believe it got what it asked for.
+func (e *Engine) fromPrefer(r *Request, c *Choice) *problem.Problem {
+	if c.Source != "default" {
+		return nil
+	}
+	prefs := r.Header.Values("Prefer")
+	if len(prefs) == 0 {
+		return nil
+	}
+	w := e.world.Load()
+	fo := w.fx.Operation(r.Op)
 	for _, pref := range prefs {
 		for _, tok := range strings.FieldsFunc(pref, func(r rune) bool { return r == ',' || r == ';' }) {
 			k, v, _ := strings.Cut(strings.TrimSpace(tok), "=")
@@ -222,26 +338,27 @@ func (e *Engine) prefer(c *Choice, op string, prefs []string) *problem.Problem {
 			switch strings.ToLower(strings.TrimSpace(k)) {
 			case "code":
 				n, err := strconv.Atoi(v)
-				a := fo.AnswerForStatus(n)
-				if err != nil || a == nil {
-					return problem.Newf(http.StatusBadRequest, "Prefer: code=%s: %s has no answer with that status; it has %s", v, op, statuses(fo))
+				if err != nil || n < 100 || n > 599 {
+					return problem.Newf(http.StatusBadRequest, "Prefer: code=%s: not an HTTP status code; %s has answers with %s", v, r.Op, statuses(fo))
 				}
-				c.Answer, c.Source = a.Name, "prefer"
+				a := fo.AnswerForStatus(n)
+				if a == nil {
+					return problem.Newf(http.StatusBadRequest, "Prefer: code=%d: %s has no answer with that status; it has %s", n, r.Op, statuses(fo))
+				}
+				c.Answer, c.Source, c.Decided = a.Name, "prefer", true
 				return nil
 			case "example":
-				if s := e.set.Scenarios[v]; s != nil {
-					if !s.AppliesTo(op) {
-						_, p := e.lookup(v, op)
-						return p
-					}
-					c.Scenario, c.Source = s, "prefer"
+				if s := w.set.Scenarios[v]; s != nil && s.AppliesTo(r.Op) {
+					e.pick(r, c, s, "prefer")
 					return nil
 				}
 				if fo.Answers[v] != nil {
-					c.Answer, c.Source = v, "prefer"
+					c.Answer, c.Source, c.Decided = v, "prefer", true
 					return nil
 				}
-				return problem.Newf(http.StatusBadRequest, "Prefer: example=%s: no scenario or answer of %s has that name; %s; answers: %s", v, op, e.known(), strings.Join(answers(fo), ", "))
+				return problem.Newf(http.StatusBadRequest, "Prefer: example=%s: no scenario or answer of %s has that name; %s; answers: %s", v, r.Op, knownFor(w.set, r.Op), strings.Join(answers(fo), ", "))
+			case "dynamic":
+				return problem.Newf(http.StatusBadRequest, "Prefer: dynamic=%s: the mock answers from fixtures, it does not generate answers from the schema; ask for one with Prefer: example=NAME or code=N", v)
 			}
 		}
 	}
@@ -272,16 +389,25 @@ func answers(fo *fixture.Operation) []string {
 	return out
 }
 
-// fromActivations takes the newest activation that matches op, counting it
-// down. Call with mu.
-func (e *Engine) fromActivations(c *Choice, op string) {
+// fromActivations takes the newest activation that matches the
+// operation, counting it down.
+func (e *Engine) fromActivations(r *Request, c *Choice) *problem.Problem {
+	// The lock is taken only when there is something to find: most
+	// requests of a default run meet no activation.
+	if c.Source != "default" || e.nActive.Load() == 0 {
+		return nil
+	}
+	set := e.Set()
+	var s *Scenario
+	var source string
+	e.mu.Lock()
 	for i := len(e.active) - 1; i >= 0; i-- {
 		a := e.active[i]
-		if a.Operation != "" && a.Operation != op {
+		if a.Operation != "" && a.Operation != r.Op {
 			continue
 		}
-		s := e.set.Scenarios[a.Scenario]
-		if !s.AppliesTo(op) {
+		sc := set.Scenarios[a.Scenario]
+		if sc == nil || !sc.AppliesTo(r.Op) {
 			continue
 		}
 		if a.Remaining > 0 {
@@ -291,36 +417,40 @@ func (e *Engine) fromActivations(c *Choice, op string) {
 				e.nActive.Store(int64(len(e.active)))
 			}
 		}
-		c.Scenario, c.Source = s, a.Source
-		return
+		s, source = sc, a.Source
+		break
 	}
+	e.mu.Unlock()
+	if s != nil {
+		e.pick(r, c, s, source)
+	}
+	return nil
 }
 
-// fromRules takes the first rule that matches; it locks mu for the draws
-// of probability rules.
-func (e *Engine) fromRules(c *Choice, op string, h http.Header, body any) {
-	for i, r := range e.rules {
-		if r.Operation != "" && r.Operation != op {
-			continue
-		}
-		s := e.set.Scenarios[r.Scenario]
-		if !s.AppliesTo(op) {
-			continue
-		}
-		if (r.Header != "" || r.Pointer != nil) && !r.match(h, body) {
-			continue
-		}
-		if r.HasProbability {
-			e.mu.Lock()
-			draw := e.rng(fmt.Sprintf("rule%d|%s", i, op)).Float64()
-			e.mu.Unlock()
-			if draw >= r.Probability {
-				continue
-			}
-		}
-		c.Scenario, c.Source = s, "rule "+r.Name
-		return
+// fromRules takes the first rule that matches.
+func (e *Engine) fromRules(r *Request, c *Choice) *problem.Problem {
+	if c.Source != "default" {
+		return nil
 	}
+	w := e.world.Load()
+	for i, rule := range w.rules {
+		if rule.Operation != "" && rule.Operation != r.Op {
+			continue
+		}
+		s := w.set.Scenarios[rule.Scenario]
+		if !s.AppliesTo(r.Op) {
+			continue
+		}
+		if (rule.Header != "" || rule.Pointer != nil) && !rule.match(r.Header, r.Body) {
+			continue
+		}
+		if rule.HasProbability && e.seed.Float64("rule"+strconv.Itoa(i)+"|"+r.Op, r.Step) >= rule.Probability {
+			continue
+		}
+		e.pick(r, c, s, "rule "+rule.Name)
+		return nil
+	}
+	return nil
 }
 
 func (r *Rule) match(h http.Header, body any) bool {
@@ -345,15 +475,23 @@ func (r *Rule) match(h http.Header, body any) bool {
 
 // Activate switches a scenario on for the next times requests (of op, or of
 // every operation it applies to, when op is ""); times < 0 means until
-// cleared. Its schedule starts again from now.
+// cleared. Its schedule starts again from now. An activation of the same
+// scenario for the same operation replaces the one in force.
 func (e *Engine) Activate(name, op string, times int64) error {
 	return e.activate(name, op, times, "admin")
 }
 
+// ErrTooManyActivations is returned by Activate beyond MaxActivations.
+var ErrTooManyActivations = fmt.Errorf("%d activations are in force, the most there can be; clear some first", MaxActivations)
+
 func (e *Engine) activate(name, op string, times int64, source string) error {
-	s := e.set.Scenarios[name]
+	w := e.world.Load()
+	s := w.set.Scenarios[name]
 	if s == nil {
-		return fmt.Errorf("unknown scenario %q; %s", name, e.known())
+		return fmt.Errorf("unknown scenario %q; %s", name, known(w.set))
+	}
+	if op != "" && w.fx.Operation(op) == nil {
+		return fmt.Errorf("unknown operation %q; operations: %s", op, strings.Join(w.fx.IDs(), ", "))
 	}
 	if op != "" && !s.AppliesTo(op) {
 		return fmt.Errorf("scenario %s does not apply to %q; it applies to %s", name, op, strings.Join(s.Operations, ", "))
@@ -363,10 +501,14 @@ func (e *Engine) activate(name, op string, times int64, source string) error {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	now := e.now()
+	e.active = slices.DeleteFunc(e.active, func(a *Activation) bool { return a.Scenario == name && a.Operation == op })
+	if len(e.active) >= MaxActivations {
+		e.nActive.Store(int64(len(e.active)))
+		return ErrTooManyActivations
+	}
+	now := e.clock.Now()
 	for _, id := range s.Operations {
-		key := name + "|" + id
-		e.states[key] = &state{start: now, rng: e.rng("schedule|" + key)}
+		e.states[name+"|"+id] = &state{start: now}
 	}
 	e.active = append(e.active, &Activation{Scenario: name, Operation: op, Remaining: times, Since: now, Source: source})
 	e.nActive.Store(int64(len(e.active)))

@@ -156,6 +156,14 @@ func buildScenario(name string, fs fileScenario, fx *fixture.Set) (*Scenario, er
 	if s.Fault != "" && !slices.Contains(Faults, s.Fault) {
 		return nil, fmt.Errorf("fault: unknown fault %q (known: %s)", s.Fault, strings.Join(Faults, ", "))
 	}
+	switch s.Fault {
+	case "reset", "empty", "timeout":
+		// These faults give no answer at all: an answer named beside one
+		// could never be seen, which is a mistake worth stopping for.
+		if s.Answer != "" {
+			return nil, fmt.Errorf("answer %s: a %s fault gives no answer, so the answer would never be seen; drop one of them", s.Answer, s.Fault)
+		}
+	}
 	if fs.Duration != "" {
 		if s.Fault != "slow-body" {
 			return nil, errors.New("duration: only a slow-body fault has a duration")

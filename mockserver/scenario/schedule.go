@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tokenmock/tokenmock/mockserver/draw"
 )
 
 // Schedule decides, request by request, whether a selected scenario fires;
@@ -108,15 +110,15 @@ func ParseSchedule(text string) (Schedule, error) {
 // state is a schedule's memory for one scenario and one operation.
 type state struct {
 	start  time.Time
-	n      int64 // requests that reached the scenario
-	rng    *rand.Rand
+	n      int64     // requests that reached the scenario
 	window time.Time // start of the current rate window
 	inWin  int64
 }
 
 // fires tells whether the scenario fires for the request now, and the
-// latency a ramp adds.
-func (s Schedule) fires(st *state, now time.Time) (bool, time.Duration) {
+// latency a ramp adds. A probability draws from the seed, keyed by what
+// it is for and the request's step, so that it replays.
+func (s Schedule) fires(st *state, now time.Time, seed draw.Seed, key string, step uint64) (bool, time.Duration) {
 	st.n++
 	switch s.Kind {
 	case "succeed-first":
@@ -126,7 +128,7 @@ func (s Schedule) fires(st *state, now time.Time) (bool, time.Duration) {
 	case "every":
 		return st.n%s.N == 0, 0
 	case "probability":
-		return st.rng.Float64() < s.P, 0
+		return seed.Float64(key, step) < s.P, 0
 	case "window":
 		t := now.Sub(st.start)
 		if s.Every > 0 {

@@ -1,7 +1,6 @@
 package scenario
 
 import (
-	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -40,10 +39,10 @@ func TestScheduleFires(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		st := &state{start: t0, rng: rand.New(rand.NewPCG(1, 2))}
+		st := &state{start: t0}
 		var b strings.Builder
 		for _, at := range times {
-			if ok, _ := s.fires(st, t0.Add(at)); ok {
+			if ok, _ := s.fires(st, t0.Add(at), 1, "k", 1); ok {
 				b.WriteByte('x')
 			} else {
 				b.WriteByte('.')
@@ -71,10 +70,10 @@ func TestScheduleFires(t *testing.T) {
 	}
 	ramp, _ := ParseSchedule("ramp 0s..2s over 10s")
 	st := &state{start: t0}
-	if _, d := ramp.fires(st, t0.Add(5*time.Second)); d != time.Second {
+	if _, d := ramp.fires(st, t0.Add(5*time.Second), 1, "k", 1); d != time.Second {
 		t.Errorf("ramp at half way: %s, want 1s", d)
 	}
-	if _, d := ramp.fires(st, t0.Add(time.Minute)); d != 2*time.Second {
+	if _, d := ramp.fires(st, t0.Add(time.Minute), 1, "k", 1); d != 2*time.Second {
 		t.Errorf("ramp after its end: %s, want 2s", d)
 	}
 }

@@ -34,6 +34,11 @@ const (
 // registered for application/xml, it makes both request and response
 // validation read XML.
 func NewBodyDecoder(lim Limits) openapi3filter.BodyDecoder {
+	return NewCodec(lim).BodyDecoder()
+}
+
+// BodyDecoder is the codec's decoder in openapi3filter's form.
+func (c *Codec) BodyDecoder() openapi3filter.BodyDecoder {
 	return func(body io.Reader, _ http.Header, ref *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
 		data, err := readAll(body)
 		if err != nil {
@@ -42,15 +47,8 @@ func NewBodyDecoder(lim Limits) openapi3filter.BodyDecoder {
 		if ref == nil || ref.Value == nil {
 			return nil, errors.New("xml: no schema for the body")
 		}
-		return Decode(data, ref.Value, lim)
+		return c.Decode(data, ref.Value)
 	}
-}
-
-// Register installs the decoder for application/xml in openapi3filter's
-// process-wide registry. Call it before serving: the registry must not
-// change while requests are validated.
-func Register(lim Limits) {
-	openapi3filter.RegisterBodyDecoder("application/xml", NewBodyDecoder(lim))
 }
 
 // Decode parses data and maps it to a value (map[string]any, []any, string,
@@ -61,16 +59,16 @@ func Register(lim Limits) {
 // duplicate, type, nil, text, attribute); if any is found the returned
 // error is a problem.List.
 func Decode(data []byte, s *openapi3.Schema, lim Limits) (any, error) {
-	if lim.MaxDepth <= 0 {
-		lim.MaxDepth = DefaultMaxDepth
-	}
-	if lim.MaxNodes <= 0 {
-		lim.MaxNodes = DefaultMaxNodes
-	}
+	return NewCodec(lim).Decode(data, s)
+}
+
+// Decode is the package's Decode with the codec's limits and cache.
+func (c *Codec) Decode(data []byte, s *openapi3.Schema) (any, error) {
+	lim := c.lim
 	if err := CheckBodySchema(s); err != nil {
 		return nil, fmt.Errorf("xml: %w", err)
 	}
-	d := &decoder{}
+	d := &decoder{c: c}
 	data, wasUTF16 := toUTF8(data)
 	if v := declaredEncoding(data); v != "" && !strings.EqualFold(v, "utf-8") && !(wasUTF16 && strings.EqualFold(v, "utf-16")) {
 		d.add("", "encoding", fmt.Sprintf("encoding %q is not supported: send UTF-8, or UTF-16 with a byte order mark", v))
@@ -273,6 +271,7 @@ func nsName(ns string) string {
 }
 
 type decoder struct {
+	c          *Codec
 	violations problem.List
 }
 
@@ -378,7 +377,7 @@ func (d *decoder) value(el *etree.Element, s *openapi3.Schema, ns, path string) 
 }
 
 func (d *decoder) object(el *etree.Element, s *openapi3.Schema, ns, path string) any {
-	oi := info(s)
+	oi := d.c.info(s)
 	out := make(map[string]any, len(oi.order))
 	last := -1
 	lastName := ""

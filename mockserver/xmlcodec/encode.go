@@ -16,12 +16,17 @@ import (
 // differs from its parent's, members in DataContract order, nil members as
 // <X i:nil="true"/>. Members absent from v are left out.
 func Encode(v any, s *openapi3.Schema) ([]byte, error) {
+	return NewCodec(Limits{}).Encode(v, s)
+}
+
+// Encode is the package's Encode with the codec's cache.
+func (c *Codec) Encode(v any, s *openapi3.Schema) ([]byte, error) {
 	name, ns, ok := RootName(s)
 	if !ok {
 		return nil, errors.New("xml: the schema has no xml.name for its document element")
 	}
 	var b strings.Builder
-	e := encoder{b: &b}
+	e := encoder{b: &b, c: c}
 	e.b.WriteString("<" + name)
 	if ns != "" {
 		e.b.WriteString(` xmlns="` + ns + `"`)
@@ -35,6 +40,7 @@ func Encode(v any, s *openapi3.Schema) ([]byte, error) {
 
 type encoder struct {
 	b *strings.Builder
+	c *Codec
 }
 
 // element writes <name ...>v</name>; parentNS is the default namespace in
@@ -57,14 +63,14 @@ func (e encoder) content(name string, v any, s *openapi3.Schema, ns string) erro
 		ns = s.XML.Namespace
 	}
 	var inner strings.Builder
-	sub := encoder{b: &inner}
+	sub := encoder{b: &inner, c: e.c}
 	switch {
 	case isObject(s):
 		m, ok := v.(map[string]any)
 		if !ok {
 			return fmt.Errorf("xml: %s: want an object, have %T", name, v)
 		}
-		oi := info(s)
+		oi := e.c.info(s)
 		for _, prop := range oi.order {
 			pv, present := m[prop]
 			if !present {

@@ -40,12 +40,30 @@ type objectInfo struct {
 	itemsOf map[string]string // property name of an array -> item element name
 }
 
-var infos sync.Map // *openapi3.Schema -> *objectInfo
+// Codec is the XML mapping of one loaded contract. The facts it derives
+// from schemas are cached in it, not in the package: they live and die
+// with the contract, and two contracts in one process never see each
+// other's limits or schemas.
+type Codec struct {
+	lim   Limits
+	infos sync.Map // *openapi3.Schema -> *objectInfo
+}
+
+// NewCodec returns a codec with the given limits (zero values: defaults).
+func NewCodec(lim Limits) *Codec {
+	if lim.MaxDepth <= 0 {
+		lim.MaxDepth = DefaultMaxDepth
+	}
+	if lim.MaxNodes <= 0 {
+		lim.MaxNodes = DefaultMaxNodes
+	}
+	return &Codec{lim: lim}
+}
 
 // info returns the derived facts of an object schema. Schemas of a loaded
 // document do not change, so the facts are computed once per schema.
-func info(s *openapi3.Schema) *objectInfo {
-	if v, ok := infos.Load(s); ok {
+func (c *Codec) info(s *openapi3.Schema) *objectInfo {
+	if v, ok := c.infos.Load(s); ok {
 		return v.(*objectInfo)
 	}
 	oi := &objectInfo{
@@ -77,7 +95,7 @@ func info(s *openapi3.Schema) *objectInfo {
 			oi.itemsOf[name] = itemName(name, ref.Value)
 		}
 	}
-	v, _ := infos.LoadOrStore(s, oi)
+	v, _ := c.infos.LoadOrStore(s, oi)
 	return v.(*objectInfo)
 }
 
@@ -160,6 +178,11 @@ func CheckBodySchema(s *openapi3.Schema) error {
 // into the XML path of the same member: "/Errors/0/Code" under TokenResponse
 // becomes "/TokenResponse/Errors/Error[1]/Code".
 func Path(s *openapi3.Schema, pointer []string) string {
+	return NewCodec(Limits{}).Path(s, pointer)
+}
+
+// Path is the package's Path with the codec's cache.
+func (c *Codec) Path(s *openapi3.Schema, pointer []string) string {
 	alts := Alternatives(s)
 	s = alts[0]
 	for _, alt := range alts {
@@ -187,7 +210,7 @@ func Path(s *openapi3.Schema, pointer []string) string {
 			cur = nil
 			continue
 		}
-		oi := info(cur)
+		oi := c.info(cur)
 		path += "/" + oi.elemOf[seg]
 		cur = ref.Value
 		if isArray(cur) && i+1 < len(pointer) {

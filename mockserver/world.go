@@ -1,0 +1,121 @@
+package mockserver
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	tokenmock "github.com/tokenmock/tokenmock"
+	"github.com/tokenmock/tokenmock/fixtures"
+	"github.com/tokenmock/tokenmock/mockserver/contract"
+	"github.com/tokenmock/tokenmock/mockserver/fixture"
+	"github.com/tokenmock/tokenmock/mockserver/lifecycle"
+	"github.com/tokenmock/tokenmock/mockserver/scenario"
+)
+
+// world is everything a server loads from its spec and fixture directory:
+// the contract, the answers, the scenarios and rules, the token realms. It
+// is immutable once loaded; a reload builds a new one and swaps it in
+// whole, so a request in flight finishes on the world it started with.
+// What a server changes while it runs (activations, the journal, tokens,
+// the clock) lives beside it in Server, and survives a reload.
+type world struct {
+	contract  *contract.Contract
+	fixtures  *fixture.Set
+	scenarios *scenario.Set
+	lifecycle *lifecycle.Config
+	specName  string
+	fixName   string
+}
+
+// Source is where a server's spec and fixtures come from, when not from
+// files: a test can hand over an fs.FS, or the parsed embedded contract.
+type Source struct {
+	// Spec is the spec's bytes and name; empty for Config.SpecFile or the
+	// embedded openapi.yaml.
+	Spec     []byte
+	SpecName string
+	// Fixtures is a fixture directory as a file system; nil for
+	// Config.FixturesDir or the embedded fixtures.
+	Fixtures     fs.FS
+	FixturesName string
+}
+
+// loadWorld reads and checks the spec and fixtures named by cfg (or src).
+// Every mistake is reported, naming the file.
+func loadWorld(cfg Config, src Source) (*world, error) {
+	w := &world{}
+	specData, specName := tokenmock.Spec, tokenmock.SpecName
+	switch {
+	case src.Spec != nil:
+		specData, specName = src.Spec, src.SpecName
+	case cfg.SpecFile != "":
+		b, err := os.ReadFile(cfg.SpecFile)
+		if err != nil {
+			return nil, fmt.Errorf("read spec: %w", err)
+		}
+		specData, specName = b, cfg.SpecFile
+	}
+	c, err := contract.LoadWith(specData, specName, contract.Limits{MaxDepth: cfg.MaxDepth, MaxXMLNodes: cfg.MaxXMLNodes})
+	if err != nil {
+		return nil, err
+	}
+	var fsys fs.FS = fixtures.FS
+	fixName := "fixtures (embedded)"
+	switch {
+	case src.Fixtures != nil:
+		fsys, fixName = src.Fixtures, src.FixturesName
+		if fixName == "" {
+			fixName = "fixtures"
+		}
+	case cfg.FixturesDir != "":
+		if st, err := os.Stat(cfg.FixturesDir); err != nil || !st.IsDir() {
+			return nil, fmt.Errorf("-fixtures %s: not a readable directory", cfg.FixturesDir)
+		}
+		fsys, fixName = os.DirFS(cfg.FixturesDir), filepath.Clean(cfg.FixturesDir)
+	}
+	set, err := fixture.Load(fsys, fixName, c)
+	if err != nil {
+		return nil, fmt.Errorf("fixtures do not match %s:\n%w", specName, err)
+	}
+	scen, err := loadScenarios(fsys, fixName, set)
+	if err != nil {
+		return nil, err
+	}
+	life, err := loadLifecycle(fsys, fixName, set)
+	if err != nil {
+		return nil, err
+	}
+	w.contract, w.fixtures, w.scenarios, w.lifecycle, w.specName, w.fixName = c, set, scen, life, specName, fixName
+	return w, nil
+}
+
+// loadScenarios reads scenarios.yaml of the fixture directory; a directory
+// without one has no scenarios.
+func loadScenarios(fsys fs.FS, dir string, set *fixture.Set) (*scenario.Set, error) {
+	data, err := readOptional(fsys, fixture.ScenariosFile)
+	if err != nil {
+		return nil, fmt.Errorf("load scenarios: %w", err)
+	}
+	return scenario.Load(data, filepath.Join(dir, fixture.ScenariosFile), set)
+}
+
+// loadLifecycle reads lifecycle.yaml of the fixture directory; a directory
+// without one has no realms.
+func loadLifecycle(fsys fs.FS, dir string, set *fixture.Set) (*lifecycle.Config, error) {
+	data, err := readOptional(fsys, lifecycle.File)
+	if err != nil {
+		return nil, fmt.Errorf("load token realms: %w", err)
+	}
+	return lifecycle.Load(data, filepath.Join(dir, lifecycle.File), set)
+}
+
+func readOptional(fsys fs.FS, name string) ([]byte, error) {
+	data, err := fs.ReadFile(fsys, name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	return data, err
+}
