@@ -34,7 +34,32 @@ func TestAdminAnswersMatchAdminSpec(t *testing.T) {
 		{"ClearActive", http.MethodDelete, "/__mock/scenarios/active", "", 204},
 		{"ListRequests", http.MethodGet, "/__mock/requests", "", 200},
 		{"ListRequests", http.MethodGet, "/__mock/requests?since=x", "", 400},
+		{"ListRequests", http.MethodGet, "/__mock/requests?lifecycle=expired", "", 200},
+		{"ListRequests", http.MethodGet, "/__mock/requests?lifecycle=stale", "", 400},
+		{"ListRequests", http.MethodGet, "/__mock/requests?colour=red", "", 400},
+		{"ListRequests", http.MethodGet, "/__mock/requests?operation=Nope", "", 400},
 		{"ClearRequests", http.MethodDelete, "/__mock/requests", "", 204},
+		{"GetClock", http.MethodGet, "/__mock/clock", "", 200},
+		{"MoveClock", http.MethodPost, "/__mock/clock", `{"advance":"31m"}`, 200},
+		{"MoveClock", http.MethodPost, "/__mock/clock", `{"set":"2026-12-02T10:00:00Z"}`, 200},
+		{"MoveClock", http.MethodPost, "/__mock/clock", `{"advance":"-1m"}`, 400},
+		{"MoveClock", http.MethodPost, "/__mock/clock", `{"advance":"soon"}`, 400},
+		{"MoveClock", http.MethodPost, "/__mock/clock", `{"set":"tomorrow"}`, 400},
+		{"MoveClock", http.MethodPost, "/__mock/clock", `{"advance":"1m","advance":"2m"}`, 400},
+		{"MoveClock", http.MethodPost, "/__mock/clock", `{"advance":"1m"} {}`, 400},
+		{"ResetClock", http.MethodDelete, "/__mock/clock", "", 200},
+		{"SeedToken", http.MethodPost, "/__mock/tokens", `{"realm":"appspace","owner":"1042","token":"tok-admin-test-0001"}`, 201},
+		{"SeedToken", http.MethodPost, "/__mock/tokens", `{"realm":"commvault","owner":"agent"}`, 201},
+		{"SeedToken", http.MethodPost, "/__mock/tokens", `{"realm":"nope"}`, 400},
+		{"ListTokens", http.MethodGet, "/__mock/tokens", "", 200},
+		{"ListTokens", http.MethodGet, "/__mock/tokens?realm=appspace&state=live", "", 200},
+		{"ListTokens", http.MethodGet, "/__mock/tokens?state=old", "", 400},
+		{"ExpireToken", http.MethodPost, "/__mock/tokens/expire", `{"realm":"appspace","token":"tok-admin-test-0001"}`, 200},
+		{"RevokeToken", http.MethodPost, "/__mock/tokens/revoke", `{"realm":"appspace","token":"tok-admin-test-0001"}`, 200},
+		{"RevokeToken", http.MethodPost, "/__mock/tokens/revoke", `{"realm":"appspace","token":"never-seen"}`, 404},
+		{"ClearTokens", http.MethodDelete, "/__mock/tokens", "", 204},
+		{"ReloadStatus", http.MethodGet, "/__mock/reload", "", 200},
+		{"Reload", http.MethodPost, "/__mock/reload", "", 200},
 	}
 	for _, tc := range tests {
 		t.Run(tc.method+" "+tc.path+" "+tc.body, func(t *testing.T) {
@@ -50,5 +75,27 @@ func TestAdminAnswersMatchAdminSpec(t *testing.T) {
 				t.Errorf("answer breaks admin.yaml: %v\n%s", err, got.body)
 			}
 		})
+	}
+}
+
+// A wrong method on an admin path is a 405 with Allow, as on the mocked
+// paths; an unknown admin path a 404 problem.
+func TestAdminWrongMethodAndPath(t *testing.T) {
+	_, ts := newServer(t)
+	tests := []struct {
+		method, path string
+		status       int
+		allow        string
+	}{
+		{http.MethodPut, "/__mock/health", 405, "GET"},
+		{http.MethodGet, "/__mock/scenarios/slow/activate", 405, "POST"},
+		{http.MethodPatch, "/__mock/clock", 405, "DELETE, GET, POST"},
+		{http.MethodGet, "/__mock/nothing", 404, ""},
+	}
+	for _, tc := range tests {
+		got := do(t, ts, request{tc.method, tc.path, "", nil})
+		if got.status != tc.status || got.header.Get("Allow") != tc.allow {
+			t.Errorf("%s %s: got %d Allow %q, want %d Allow %q", tc.method, tc.path, got.status, got.header.Get("Allow"), tc.status, tc.allow)
+		}
 	}
 }
