@@ -68,8 +68,30 @@ type Server struct {
 type Options struct {
 	// Source gives the spec and fixtures from memory instead of files.
 	Source Source
+	// Loaded is a spec and fixtures loaded already (by Load), shared
+	// read-only between servers: a test suite with hundreds of servers
+	// parses the contract once. It must have been loaded with the same
+	// Config limits; Source is then used only by Reload.
+	Loaded *Loaded
 	// Now is the base of the server's clock; time.Now when nil.
 	Now func() time.Time
+}
+
+// Loaded is a checked spec and fixture directory, immutable: any number
+// of servers can serve it at once.
+type Loaded struct{ w *world }
+
+// Load reads and checks the spec and fixtures that cfg and src name, for
+// Options.Loaded.
+func Load(cfg Config, src Source) (*Loaded, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	w, err := loadWorld(cfg, src)
+	if err != nil {
+		return nil, err
+	}
+	return &Loaded{w}, nil
 }
 
 // New loads the spec and fixtures named by cfg (the embedded ones by
@@ -80,15 +102,17 @@ func New(cfg Config, log *slog.Logger) (*Server, error) {
 }
 
 // NewWith is New with options.
-func NewWith(cfg Config, log *slog.Logger, opts Options) (*Server, error) {
+func NewWith(cfg Config, log *slog.Logger, opts Options) (_ *Server, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	w, err := loadWorld(cfg, opts.Source)
-	if err != nil {
+	var w *world
+	if opts.Loaded != nil {
+		w = opts.Loaded.w
+	} else if w, err = loadWorld(cfg, opts.Source); err != nil {
 		return nil, err
 	}
 	if !cfg.SeedSet {

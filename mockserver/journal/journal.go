@@ -43,7 +43,8 @@ type Entry struct {
 // Journal is a bounded ring of entries, safe for concurrent use.
 type Journal struct {
 	mu      sync.Mutex
-	ring    []Entry
+	ring    []Entry // grows up to size, then wraps
+	size    int
 	next    int
 	full    bool
 	seq     uint64
@@ -53,17 +54,19 @@ type Journal struct {
 // New returns a journal of size entries (0 keeps none) that keeps at most
 // bodyMax bytes of each body.
 func New(size, bodyMax int) *Journal {
-	return &Journal{ring: make([]Entry, size), bodyMax: bodyMax}
+	// The ring grows as entries come: a server that answers few requests
+	// (a test's) costs little, one that answers many stays at size.
+	return &Journal{ring: make([]Entry, 0, min(size, 16)), size: size, bodyMax: bodyMax}
 }
 
 // Size is the number of entries the journal holds at most.
-func (j *Journal) Size() int { return len(j.ring) }
+func (j *Journal) Size() int { return j.size }
 
 // Add stores e with the request's header and body, masking credentials
 // and cutting the body. It takes ownership of header and body: the caller
 // must not use them afterwards (a served request's never are).
 func (j *Journal) Add(e Entry, header http.Header, body []byte) {
-	if len(j.ring) == 0 {
+	if j.size == 0 {
 		return
 	}
 	header = keepHeader(header)
@@ -78,9 +81,13 @@ func (j *Journal) Add(e Entry, header http.Header, body []byte) {
 	j.mu.Lock()
 	j.seq++
 	e.ID = j.seq
-	j.ring[j.next] = e
+	if len(j.ring) < j.size {
+		j.ring = append(j.ring, e)
+	} else {
+		j.ring[j.next] = e
+	}
 	j.next++
-	if j.next == len(j.ring) {
+	if j.next == j.size {
 		j.next, j.full = 0, true
 	}
 	j.mu.Unlock()
@@ -158,7 +165,7 @@ func (j *Journal) List(f Filter) []Entry {
 // Clear empties the journal.
 func (j *Journal) Clear() {
 	j.mu.Lock()
-	clear(j.ring)
+	j.ring = make([]Entry, 0, min(j.size, 16))
 	j.next, j.full = 0, false
 	j.mu.Unlock()
 }

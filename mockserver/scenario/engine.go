@@ -297,7 +297,9 @@ func (e *Engine) pick(r *Request, c *Choice, s *Scenario, source string) {
 	if fired {
 		c.Fired = true
 		if s.Answer != "" {
-			c.Answer = s.Answer
+			// A scenario's answer is an explicit choice: the lifecycle
+			// leaves it alone.
+			c.Answer, c.Decided = s.Answer, true
 		}
 		c.Delay = s.Delay.Draw(e.seed.Rand("delay|"+key, r.Step)) + ramp
 	}
