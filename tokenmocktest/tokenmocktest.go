@@ -276,4 +276,3 @@ func (s *Server) Requests(op ...string) []Request {
 // Reload loads the spec and fixtures again (for WithFixtures and WithSpec:
 // after the test edits them).
 func (s *Server) Reload() error { return s.srv.Reload("tokenmocktest") }
-
