@@ -50,11 +50,23 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	defer gctune.Start(cfg.GCHeadroom, time.Second)()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// SIGHUP reloads the spec and fixtures; a failed reload keeps serving
+	// the previous ones (the errors are in the log and at /__mock/reload).
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	if err := srv.Open(); err != nil {
 		fmt.Fprintf(stderr, "mockserver: %v\n", err)
 		return 1
 	}
-	<-ctx.Done()
+	for waiting := true; waiting; {
+		select {
+		case <-hup:
+			_ = srv.Reload("SIGHUP")
+		case <-ctx.Done():
+			waiting = false
+		}
+	}
 	log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
