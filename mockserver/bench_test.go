@@ -47,3 +47,36 @@ func BenchmarkServe(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkServeLifecycle is ValidateToken's hot path with the token
+// lifecycle off and in adopt mode (a touch of a known token per request):
+// the lifecycle's cost is the ratio of the two.
+func BenchmarkServeLifecycle(b *testing.B) {
+	for _, mode := range []string{"off", "adopt"} {
+		cfg := mockserver.DefaultConfig()
+		cfg.Lifecycle = mode
+		s, err := mockserver.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		h := s.Handler()
+		for _, c := range []struct{ name, ctype, body string }{
+			{"JSON", "application/json", seedValidateJSON},
+			{"XML", "application/xml", seedValidateXML},
+		} {
+			b.Run(mode+"/"+c.name, func(b *testing.B) {
+				body := []byte(c.body)
+				b.ReportAllocs()
+				for b.Loop() {
+					req := httptest.NewRequest(http.MethodPut, validatePath, bytes.NewReader(body))
+					req.Header.Set("Content-Type", c.ctype)
+					rec := httptest.NewRecorder()
+					h.ServeHTTP(rec, req)
+					if rec.Code != 200 {
+						b.Fatalf("got %d %s", rec.Code, rec.Body)
+					}
+				}
+			})
+		}
+	}
+}
