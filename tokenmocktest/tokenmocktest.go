@@ -35,15 +35,21 @@ type Server struct {
 
 	tb        testing.TB
 	srv       *mockserver.Server
-	ts        *httptest.Server
+	ts        *httptest.Server // nil in memory
 	closeOnce sync.Once
+
+	// In memory (WithInMemory): the server, its listener, the client.
+	mem    *pipeListener
+	hs     *http.Server
+	client *http.Client
 }
 
 // Option configures New.
 type Option func(*settings)
 
 type settings struct {
-	cfg  mockserver.Config
+	memory bool
+	cfg    mockserver.Config
 	src  mockserver.Source
 	now  func() time.Time
 	log  *slog.Logger
@@ -102,6 +108,15 @@ func WithClock(now func() time.Time) Option {
 	return func(s *settings) { s.now = now }
 }
 
+// WithInMemory serves over in-memory pipes instead of a TCP port: URL is
+// http://tokenmock.test and only Client() reaches it. Use it inside a
+// testing/synctest bubble, where a server on a real socket would keep the
+// bubble's fake clock from moving; the server's clock is then the
+// bubble's.
+func WithInMemory() Option {
+	return func(s *settings) { s.memory = true }
+}
+
 // WithLogger sends the server's log lines (one per request) to log;
 // by default they are discarded.
 func WithLogger(log *slog.Logger) Option {
@@ -114,23 +129,31 @@ func WithLogger(log *slog.Logger) Option {
 // names the file and the place.
 func New(tb testing.TB, opts ...Option) *Server {
 	tb.Helper()
-	srv, err := start(opts)
-	if err != nil {
-		tb.Fatalf("tokenmocktest.New: %v", err)
-	}
-	s := &Server{tb: tb, srv: srv}
-	s.ts = httptest.NewServer(srv.Handler())
-	s.URL = s.ts.URL
-	tb.Cleanup(s.Close)
-	return s
-}
-
-func start(opts []Option) (*mockserver.Server, error) {
 	st := settings{cfg: mockserver.DefaultConfig()}
 	st.cfg.Addr = "127.0.0.1:0"
 	for _, o := range opts {
 		o(&st)
 	}
+	srv, err := start(st)
+	if err != nil {
+		tb.Fatalf("tokenmocktest.New: %v", err)
+	}
+	s := &Server{tb: tb, srv: srv}
+	if st.memory {
+		s.mem = newPipeListener()
+		s.hs = &http.Server{Handler: srv.Handler()}
+		go func() { _ = s.hs.Serve(s.mem) }()
+		s.client = &http.Client{Transport: &http.Transport{DialContext: s.mem.dial}}
+		s.URL = "http://" + s.mem.Addr().String()
+	} else {
+		s.ts = httptest.NewServer(srv.Handler())
+		s.URL = s.ts.URL
+	}
+	tb.Cleanup(s.Close)
+	return s
+}
+
+func start(st settings) (*mockserver.Server, error) {
 	if err := errors.Join(st.errs...); err != nil {
 		return nil, err
 	}
@@ -167,7 +190,12 @@ func embedded(cfg mockserver.Config) (*mockserver.Loaded, error) {
 }
 
 // Client returns an HTTP client for the server.
-func (s *Server) Client() *http.Client { return s.ts.Client() }
+func (s *Server) Client() *http.Client {
+	if s.client != nil {
+		return s.client
+	}
+	return s.ts.Client()
+}
 
 // Server is the mockserver behind the test server, for what this package
 // does not wrap.
@@ -180,7 +208,12 @@ func (s *Server) Close() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = s.srv.Close(ctx)
-		s.ts.Close()
+		if s.ts != nil {
+			s.ts.Close()
+			return
+		}
+		_ = s.hs.Close()
+		s.client.CloseIdleConnections()
 	})
 }
 
