@@ -152,6 +152,27 @@ func TestImage(t *testing.T) {
 		if !strings.Contains(got, edited) || !strings.HasPrefix(got, "HTTP/1.1 401") {
 			t.Errorf("README %s with the edited fixture mounted: got\n%s\nwant a 401 saying %q", ex.name, got, edited)
 		}
+
+		// -watch is on with -fixtures: an edit on the host reaches the
+		// running container through the bind mount.
+		const reedited = "Expired, says the fixture edited while the container runs."
+		file := filepath.Join(dir, "ValidateToken.yaml")
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		edit := time.Now()
+		if err := os.WriteFile(file, bytes.ReplaceAll(b, []byte(edited), []byte(reedited)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for !strings.Contains(c.curl(t, ex.command), reedited) {
+			if time.Since(edit) > 10*time.Second {
+				t.Fatalf("the fixture edited on the host is not served 10 s later\n%s", c.logs(t))
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Logf("fixture edited on the host served %v later", time.Since(edit).Round(time.Millisecond))
+
 		if logs := c.logs(t); strings.Contains(logs, "admin API is open") {
 			t.Errorf("warning about the open admin API although MOCKSERVER_ADMIN_TOKEN is set:\n%s", logs)
 		}
