@@ -217,7 +217,7 @@ func (s *Server) Open() error {
 	s.done = make(chan error, 1)
 	go func() { s.done <- s.http.Serve(ln) }()
 	if s.cfg.Admin && s.cfg.AdminToken == "" && !isLoopback(ln.Addr()) {
-		s.log.Warn("the admin API is open to anyone who can reach "+ln.Addr().String()+": set -admin-token, or -admin=false", "addr", ln.Addr().String())
+		s.log.Warn("the admin API is open to anyone who can reach "+ln.Addr().String()+": set -admin-token (or MOCKSERVER_ADMIN_TOKEN), or -admin=false", "addr", ln.Addr().String())
 	}
 	w := s.world.Load()
 	s.log.Info("listening", "addr", ln.Addr().String(), "operations", len(w.contract.Operations),

@@ -25,8 +25,16 @@ func main() {
 }
 
 func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if target, ok, err := parseHealthcheck(args); ok {
+		if err != nil {
+			fmt.Fprintf(stderr, "mockserver: %v\n", err)
+			return 2
+		}
+		return healthcheck(target, getenv, stdout, stderr)
+	}
 	cfg, err := mockserver.ParseConfig(args, getenv, stderr)
 	if errors.Is(err, mockserver.ErrHelp) {
+		fmt.Fprint(stderr, healthcheckUsage)
 		return 0
 	}
 	if err != nil {
