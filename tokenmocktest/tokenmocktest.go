@@ -50,10 +50,10 @@ type Option func(*settings)
 type settings struct {
 	memory bool
 	cfg    mockserver.Config
-	src  mockserver.Source
-	now  func() time.Time
-	log  *slog.Logger
-	errs []error
+	src    mockserver.Source
+	now    func() time.Time
+	log    *slog.Logger
+	errs   []error
 }
 
 // WithSpec serves the OpenAPI file at path instead of the embedded
