@@ -1,6 +1,5 @@
 # tokenmock — the two commands a new machine needs are `make run` and `make test`.
 GO      ?= go
-ADDR    ?= 127.0.0.1:8080
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
@@ -12,9 +11,10 @@ GOTESTSUM   := gotest.tools/gotestsum@v1.13.0
 
 .PHONY: run test build lint contract contract-junit contract-compare
 
-## run: start the mock on the embedded spec and fixtures (ADDR=host:port, ARGS=more flags)
+## run: start the mock on the embedded spec and fixtures, at 127.0.0.1:8080 unless
+## ADDR=host:port (or MOCKSERVER_ADDR in the environment); ARGS=more flags
 run:
-	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/mockserver -addr $(ADDR) $(ARGS)
+	$(GO) run -ldflags "$(LDFLAGS)" ./cmd/mockserver $(if $(ADDR),-addr $(ADDR)) $(ARGS)
 
 ## test: every test, with the race detector
 test:
