@@ -89,23 +89,26 @@ const EnvPrefix = "MOCKSERVER_"
 var ErrHelp = flag.ErrHelp
 
 // ParseConfig reads the configuration from command-line arguments and the
-// environment (getenv), flags winning over environment variables. Usage and
-// errors are written to out.
+// environment (getenv), flags winning over environment variables. The usage
+// is written to out when -help asks for it; mistakes are returned, each on
+// a line of its own, and nothing is written for them.
 func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Config, error) {
 	cfg := DefaultConfig()
 	fs := flag.NewFlagSet("mockserver", flag.ContinueOnError)
-	fs.SetOutput(out)
+	// The flag package writes each mistake and the whole usage itself:
+	// the caller reports the returned error once instead.
+	fs.SetOutput(io.Discard)
 	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address (host:port; port 0 picks a free port)")
 	fs.StringVar(&cfg.SpecFile, "spec", "", "OpenAPI file to serve instead of the embedded openapi.yaml")
 	fs.StringVar(&cfg.FixturesDir, "fixtures", "", "fixture directory to use instead of the embedded fixtures")
 	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "log format: text or json")
-	fs.Var(byteSize{&cfg.MaxBody}, "max-body", "request body limit (bytes, or with KiB/MiB/GiB)")
+	fs.Var(byteSize{&cfg.MaxBody}, "max-body", "request body limit: a `size` in bytes, or with KiB/MiB/GiB")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "time given to requests in flight on SIGINT/SIGTERM")
 	fs.BoolVar(&cfg.ShowVersion, "version", false, "print the version and exit")
 	fs.StringVar(&cfg.Scenario, "scenario", "", "scenario active from start-up until cleared through the admin API")
 	fs.Float64Var(&cfg.FailRate, "fail-rate", 0, "fraction (0..1) of requests that get -fail-scenario, drawn from the seeded generator")
 	fs.StringVar(&cfg.FailScenario, "fail-scenario", "", "scenario given to -fail-rate of the requests")
-	fs.Var(latencyFlag{&cfg.Latency}, "latency", "latency added to every answer: 50ms, or a range 50ms..200ms")
+	fs.Var(latencyFlag{&cfg.Latency}, "latency", "`latency` added to every answer: 50ms, or a range 50ms..200ms")
 	fs.Func("seed", "seed of every random draw (probabilities, delay ranges); default: drawn at start-up and logged", func(v string) error {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
@@ -118,13 +121,13 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	fs.IntVar(&cfg.JournalSize, "journal-size", cfg.JournalSize, "requests the journal keeps (a ring; 0 keeps none)")
 	fs.BoolVar(&cfg.Admin, "admin", cfg.Admin, "serve the admin API under /__mock")
 	fs.StringVar(&cfg.AdminToken, "admin-token", "", "require Authorization: Bearer TOKEN on every admin call")
-	fs.Var(byteSize{&cfg.MaxHeader}, "max-header", "request line and headers limit (bytes, or with KiB/MiB/GiB): 431 beyond")
+	fs.Var(byteSize{&cfg.MaxHeader}, "max-header", "request line and headers limit: a `size` in bytes, or with KiB/MiB/GiB; 431 beyond")
 	fs.IntVar(&cfg.MaxDepth, "max-depth", cfg.MaxDepth, "nesting limit of JSON and XML bodies: 400 beyond")
 	fs.IntVar(&cfg.MaxXMLNodes, "max-xml-nodes", cfg.MaxXMLNodes, "limit of elements and attributes in an XML body: 400 beyond")
 	fs.DurationVar(&cfg.ReadHeaderTimeout, "read-header-timeout", cfg.ReadHeaderTimeout, "time a client has to send the request headers; slower connections are dropped")
 	fs.DurationVar(&cfg.ReadTimeout, "read-timeout", cfg.ReadTimeout, "time a client has to send the whole request")
 	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", cfg.IdleTimeout, "time an idle keep-alive connection stays open")
-	fs.Var(byteSize{&cfg.GCHeadroom}, "gc-headroom", "collect garbage when the heap is this far above the live heap (0: Go's default; GOGC or GOMEMLIMIT in the environment win)")
+	fs.Var(byteSize{&cfg.GCHeadroom}, "gc-headroom", "collect garbage when the heap is this `size` above the live heap (0: Go's default; GOGC or GOMEMLIMIT in the environment win)")
 	fs.StringVar(&cfg.Lifecycle, "lifecycle", cfg.Lifecycle, "token lifecycle: off (any token is valid), adopt (unknown tokens are registered on first sight, then expire and renew by the rules), strict (only seeded or minted tokens exist)")
 	fs.IntVar(&cfg.MaxTokens, "max-tokens", cfg.MaxTokens, "tokens the lifecycle keeps at most (revoked and expired ones are evicted first, then the least recently active)")
 	fs.Func("watch", "reload the spec and fixtures when their files change (default: on when -spec or -fixtures is given)", func(v string) error {
@@ -136,10 +139,7 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 		return nil
 	})
 	fs.StringVar(&cfg.Validation, "validation", cfg.Validation, "enforce: answer contract violations with 4xx; report: log and journal them, and answer anyway")
-	fs.Usage = func() {
-		fmt.Fprintf(out, "Usage: mockserver [flags]\n\nA mock server for the token APIs of openapi.yaml. Every flag can also be set\nby an environment variable: -log-format is %sLOG_FORMAT.\n\nFlags:\n", EnvPrefix)
-		fs.PrintDefaults()
-	}
+	fs.Usage = func() {}
 
 	// The environment sets values first, so that flags override them.
 	var errs []error
@@ -151,8 +151,13 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 			}
 		}
 	})
-	if err := fs.Parse(args); err != nil {
-		return cfg, err
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintf(out, "Usage: mockserver [flags]\n\nA mock server for the token APIs of openapi.yaml. Every flag can also be set\nby an environment variable: -log-format is %sLOG_FORMAT.\n\nFlags:\n", EnvPrefix)
+		fs.SetOutput(out)
+		fs.PrintDefaults()
+		return cfg, ErrHelp
+	} else if err != nil {
+		return cfg, flagError(err)
 	}
 	if !cfg.WatchSet {
 		cfg.Watch = cfg.SpecFile != "" || cfg.FixturesDir != ""
@@ -182,7 +187,7 @@ func (c Config) Validate() error {
 	if c.FailRate < 0 || c.FailRate > 1 {
 		errs = append(errs, fmt.Errorf("-fail-rate %v: want a fraction from 0 to 1", c.FailRate))
 	}
-	if (c.FailRate > 0) != (c.FailScenario != "") {
+	if c.FailRate >= 0 && c.FailRate <= 1 && (c.FailRate > 0) != (c.FailScenario != "") {
 		errs = append(errs, errors.New("-fail-rate and -fail-scenario go together"))
 	}
 	if c.TimeoutMax <= 0 {
@@ -220,6 +225,16 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// flagError rewords the flag package's errors for a person and points to
+// -help, which the package would have printed whole.
+func flagError(err error) error {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+		msg = "unknown flag " + name
+	}
+	return fmt.Errorf("%s (mockserver -help lists the flags)", msg)
+}
+
 // latencyFlag is a flag.Value for a duration or a range of durations.
 type latencyFlag struct{ r *scenario.Range }
 
@@ -242,9 +257,25 @@ func (l latencyFlag) Set(s string) error {
 // byteSize is a flag.Value for sizes such as 1048576, 512KiB or 1MiB.
 type byteSize struct{ n *int64 }
 
+// sizeUnits are the units of byteSize, largest first.
+var sizeUnits = []struct {
+	suffix string
+	mult   int64
+}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"B", 1}}
+
+// String writes the size the way the README and -help show it: in the
+// largest unit that divides it (1MiB, 64KiB, 1500B).
 func (b byteSize) String() string {
 	if b.n == nil {
 		return ""
+	}
+	if *b.n == 0 {
+		return "0"
+	}
+	for _, u := range sizeUnits {
+		if *b.n%u.mult == 0 {
+			return strconv.FormatInt(*b.n/u.mult, 10) + u.suffix
+		}
 	}
 	return strconv.FormatInt(*b.n, 10)
 }
@@ -252,10 +283,7 @@ func (b byteSize) String() string {
 func (b byteSize) Set(s string) error {
 	mult := int64(1)
 	num := strings.TrimSpace(s)
-	for _, u := range []struct {
-		suffix string
-		mult   int64
-	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"B", 1}} {
+	for _, u := range sizeUnits {
 		if strings.HasSuffix(num, u.suffix) {
 			num, mult = strings.TrimSpace(strings.TrimSuffix(num, u.suffix)), u.mult
 			break
@@ -269,10 +297,19 @@ func (b byteSize) Set(s string) error {
 	return nil
 }
 
-// NewLogger returns the structured logger for a -log-format.
+// NewLogger returns the structured logger for a -log-format. A duration
+// reads as Go writes it (10s, 1.5ms) in both formats: slog's JSON would
+// give a count of nanoseconds. Request lines carry duration_ms, a number.
 func NewLogger(format string, w io.Writer) *slog.Logger {
 	if format == "json" {
-		return slog.New(slog.NewJSONHandler(w, nil))
+		return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{ReplaceAttr: readableDuration}))
 	}
 	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+func readableDuration(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		a.Value = slog.StringValue(a.Value.Duration().String())
+	}
+	return a
 }

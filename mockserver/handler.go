@@ -159,7 +159,7 @@ func (s *Server) record(req *http.Request, x *exchange, d time.Duration) {
 		slog.String("path", req.URL.Path),
 		slog.String("operation", x.op),
 		slog.Int("status", x.status),
-		slog.Duration("duration", d),
+		slog.Float64("duration_ms", float64(d.Microseconds())/1000),
 		slog.String("validation", validation),
 	}
 	if applied != "" {

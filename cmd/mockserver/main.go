@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -32,13 +33,16 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		}
 		return healthcheck(target, getenv, stdout, stderr)
 	}
-	cfg, err := mockserver.ParseConfig(args, getenv, stderr)
+	cfg, err := mockserver.ParseConfig(args, getenv, stdout)
 	if errors.Is(err, mockserver.ErrHelp) {
-		fmt.Fprint(stderr, healthcheckUsage)
+		fmt.Fprint(stdout, healthcheckUsage)
 		return 0
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "mockserver: %v\n", err)
+		// One line per mistake, each saying where it comes from.
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintf(stderr, "mockserver: %s\n", line)
+		}
 		return 2
 	}
 	if cfg.ShowVersion {

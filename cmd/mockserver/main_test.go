@@ -21,6 +21,40 @@ import (
 	"github.com/tokenmock/tokenmock/fixtures"
 )
 
+// A flag mistake is said once, on one line that names the flag and points
+// to -help, without the usage; -help shows sizes as the README does.
+func TestFlagMistakesOneLine(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-bogus"}, "mockserver: unknown flag -bogus (mockserver -help lists the flags)"},
+		{[]string{"-fail-rate", "1.5"}, "mockserver: -fail-rate 1.5: want a fraction from 0 to 1"},
+		{[]string{"-max-body", "lots"}, `mockserver: invalid value "lots" for flag -max-body: "lots" is not a size (bytes, or a number with KiB, MiB or GiB) (mockserver -help lists the flags)`},
+		{[]string{"-addr"}, "mockserver: flag needs an argument: -addr (mockserver -help lists the flags)"},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(tc.args, func(string) string { return "" }, &stdout, &stderr)
+			if got := strings.TrimSuffix(stderr.String(), "\n"); code != 2 || got != tc.want || stdout.Len() > 0 {
+				t.Errorf("got %d, stderr %q, stdout %q; want 2 and the one line %q", code, stderr.String(), stdout.String(), tc.want)
+			}
+		})
+	}
+	t.Run("-help", func(t *testing.T) {
+		var stdout, stderr bytes.Buffer
+		if code := run([]string{"-help"}, func(string) string { return "" }, &stdout, &stderr); code != 0 || stderr.Len() > 0 {
+			t.Fatalf("got %d, stderr %q; want 0 and the usage on stdout", code, stderr.String())
+		}
+		for _, want := range []string{"-max-body size", "(default 1MiB)", "(default 64KiB)", "(default 12MiB)"} {
+			if !strings.Contains(stdout.String(), want) {
+				t.Errorf("-help does not show %q:\n%s", want, stdout.String())
+			}
+		}
+	})
+}
+
 func TestRunExitStatus(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -30,7 +64,7 @@ func TestRunExitStatus(t *testing.T) {
 	}{
 		{"version", []string{"-version"}, 0, "mockserver dev"},
 		{"help", []string{"-help"}, 0, "Usage: mockserver"},
-		{"unknown flag", []string{"-bogus"}, 2, "flag provided but not defined"},
+		{"unknown flag", []string{"-bogus"}, 2, "unknown flag -bogus"},
 		{"bad value", []string{"-log-format", "yaml"}, 2, `-log-format "yaml"`},
 		{"missing fixtures dir", []string{"-fixtures", "/does/not/exist"}, 2, "-fixtures /does/not/exist: not a readable directory"},
 		{"missing spec", []string{"-spec", "/does/not/exist.yaml"}, 2, "/does/not/exist.yaml"},
