@@ -173,7 +173,7 @@ func (s *Suite) Do(ctx context.Context, r Request) (*Response, error) {
 		req.Header.Set("Accept", r.Accept)
 	}
 	if !r.NoAuth {
-		for _, name := range s.apiKeyHeaders(r.Op) {
+		for _, name := range r.Op.APIKeyHeaders() {
 			req.Header.Set(name, s.Authtoken)
 		}
 	}
@@ -192,26 +192,8 @@ func (s *Suite) Do(ctx context.Context, r Request) (*Response, error) {
 	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: b}, nil
 }
 
-// apiKeyHeaders lists the header API keys an operation's security asks for.
-func (s *Suite) apiKeyHeaders(op *contract.Operation) []string {
-	var out []string
-	sec := op.Route.Operation.Security
-	if sec == nil {
-		sec = &s.Contract.Doc.Security
-	}
-	for _, req := range *sec {
-		for name := range req {
-			ref := s.Contract.Doc.Components.SecuritySchemes[name]
-			if ref != nil && ref.Value != nil && ref.Value.Type == "apiKey" && ref.Value.In == "header" {
-				out = append(out, ref.Value.Name)
-			}
-		}
-	}
-	return out
-}
-
 // NeedsAuth reports whether an operation asks for credentials.
-func (s *Suite) NeedsAuth(op *contract.Operation) bool { return len(s.apiKeyHeaders(op)) > 0 }
+func (s *Suite) NeedsAuth(op *contract.Operation) bool { return len(op.APIKeyHeaders()) > 0 }
 
 // Describe names a request for a failure message: operation, method,
 // path, media types and the body cut to a few lines.

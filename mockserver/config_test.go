@@ -39,7 +39,7 @@ func TestParseConfig(t *testing.T) {
 		{"bad log format", []string{"-log-format", "xml"}, nil, nil, `-log-format "xml": want text or json`},
 		{"bad size", []string{"-max-body", "lots"}, nil, nil, `"lots" is not a size`},
 		{"bad environment value", nil, map[string]string{"MOCKSERVER_MAX_BODY": "-1"}, nil, `environment MOCKSERVER_MAX_BODY="-1"`},
-		{"unknown flag", []string{"-colour"}, nil, nil, "flag provided but not defined: -colour"},
+		{"unknown flag", []string{"-colour"}, nil, nil, "unknown flag -colour"},
 		{"stray argument", []string{"serve"}, nil, nil, "unexpected arguments: serve"},
 	}
 	for _, tc := range tests {

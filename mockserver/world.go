@@ -78,7 +78,9 @@ func loadWorld(cfg Config, src Source) (*world, error) {
 	}
 	set, err := fixture.Load(fsys, fixName, c)
 	if err != nil {
-		return nil, fmt.Errorf("fixtures do not match %s:\n%w", specName, err)
+		// The mistakes first: the first line names a file, a place and
+		// what to change.
+		return nil, fmt.Errorf("%w\n(%s checked against %s)", err, fixName, specName)
 	}
 	scen, err := loadScenarios(fsys, fixName, set)
 	if err != nil {

@@ -245,7 +245,7 @@ func TestConfigMistakesExit2(t *testing.T) {
 		want                []string
 	}{
 		{"scenario with an unknown field", "scenarios.yaml", "scenarios:\n  x:\n    description: d\n    falt: reset\n",
-			[]string{"scenarios.yaml", "line 4: field falt not found"}},
+			[]string{"scenarios.yaml: line 4: scenarios.x: unknown field falt (known: description, answer, delay, fault"}},
 		{"scenario with an unknown fault", "scenarios.yaml", "scenarios:\n  x:\n    description: d\n    fault: explode\n",
 			[]string{"scenarios.yaml: scenarios.x: fault: unknown fault \"explode\""}},
 		{"two mistakes, two messages", "scenarios.yaml", "scenarios:\n  x: {description: d, fault: explode}\n  y: {description: d, delay: soon}\n",

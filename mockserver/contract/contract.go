@@ -50,7 +50,8 @@ type Operation struct {
 	// RequestSchemas maps each request media type to its body schema.
 	RequestSchemas map[string]*openapi3.Schema
 	security       openapi3.SecurityRequirements
-	apiKeyHeaders  []string              // when every requirement is one API key in a header
+	apiKeyHeaders  []string              // of the API keys in a header the requirements name
+	onlyAPIKeys    bool                  // every requirement is one API key in a header
 	bodies         map[string]*bodyCheck // per request media type
 }
 
@@ -171,7 +172,7 @@ func (c *Contract) newOperation(path string, item *openapi3.PathItem, method str
 	} else {
 		o.security = doc.Security
 	}
-	o.apiKeyHeaders = apiKeyHeaders(doc, o.security)
+	o.apiKeyHeaders, o.onlyAPIKeys = apiKeyHeaders(doc, o.security)
 	return o, nil
 }
 
@@ -191,24 +192,30 @@ func (c *Contract) Decoder(mediaType string) openapi3filter.BodyDecoder {
 // XML is the contract's XML codec.
 func (c *Contract) XML() *xmlcodec.Codec { return c.xmlCodec }
 
-// apiKeyHeaders returns the header names of requirements that are each a
-// single API key in a header, or nil when any requirement is anything else.
-func apiKeyHeaders(doc *openapi3.T, reqs openapi3.SecurityRequirements) []string {
-	var out []string
+// apiKeyHeaders returns the header names of the API keys in a header that
+// the requirements name, sorted, and whether every requirement is exactly
+// one of them.
+func apiKeyHeaders(doc *openapi3.T, reqs openapi3.SecurityRequirements) (headers []string, only bool) {
+	only = len(reqs) > 0
 	for _, req := range reqs {
-		if len(req) != 1 {
-			return nil
-		}
+		only = only && len(req) == 1
 		for name := range req {
 			ref := doc.Components.SecuritySchemes[name]
 			if ref == nil || ref.Value == nil || ref.Value.Type != "apiKey" || ref.Value.In != "header" {
-				return nil
+				only = false
+				continue
 			}
-			out = append(out, ref.Value.Name)
+			headers = append(headers, ref.Value.Name)
 		}
 	}
-	return out
+	slices.Sort(headers)
+	return slices.Compact(headers), only
 }
+
+// APIKeyHeaders lists the headers that carry the API keys the operation's
+// security asks for: a client sends its key in them, and the mock checks
+// that one of them is present and not empty.
+func (o *Operation) APIKeyHeaders() []string { return o.apiKeyHeaders }
 
 // Operation returns the operation with the given operationId, or nil.
 func (c *Contract) Operation(id string) *Operation { return c.byID[id] }

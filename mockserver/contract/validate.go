@@ -26,7 +26,7 @@ func (o *Operation) CheckSecurity(ctx context.Context, req *http.Request) *probl
 	// The common case, requirements of one API key in a header each, is
 	// checked directly: a present, non-empty header satisfies it, exactly
 	// as presentCredentials decides below.
-	if o.apiKeyHeaders != nil {
+	if o.onlyAPIKeys {
 		for _, name := range o.apiKeyHeaders {
 			if strings.TrimSpace(req.Header.Get(name)) != "" {
 				return nil
@@ -256,6 +256,8 @@ func Violations(err error, mediaType string, schema *openapi3.Schema) []problem.
 		var re *openapi3filter.RequestError
 		var rse *openapi3filter.ResponseError
 		switch {
+		case oneOf(err) != nil:
+			out = append(out, closestBranch(oneOf(err), mediaType, schema)...)
 		case errors.As(err, &list):
 			out = append(out, list...)
 		case errors.As(err, &me):
@@ -285,6 +287,67 @@ func Violations(err error, mediaType string, schema *openapi3.Schema) []problem.
 	}
 	walk(err)
 	return out
+}
+
+// oneOf returns err when it is a value matching none of a oneOf's (or an
+// anyOf's) schemas, looking through wrappers but not into lists.
+func oneOf(err error) *openapi3.SchemaError {
+	for err != nil {
+		switch e := err.(type) {
+		case *openapi3.SchemaError:
+			if (e.SchemaField == "oneOf" || e.SchemaField == "anyOf") && !errors.Is(e, openapi3.ErrOneOfConflict) {
+				return e
+			}
+			return nil
+		case openapi3.MultiError:
+			return nil
+		}
+		err = errors.Unwrap(err)
+	}
+	return nil
+}
+
+// closestBranch reports a value that matches none of a oneOf's schemas by
+// the violations of the schema it comes closest to (the fewest), followed
+// by one line that says so: every branch's violations would bury the real
+// cause under those of the branches the author never meant.
+func closestBranch(se *openapi3.SchemaError, mediaType string, schema *openapi3.Schema) []problem.Violation {
+	var branches openapi3.MultiError
+	if !errors.As(se.Origin, &branches) || len(branches) == 0 {
+		return []problem.Violation{{Location: location(se.JSONPointer(), mediaType, schema), Rule: se.SchemaField, Detail: se.Reason}}
+	}
+	refs := se.Schema.OneOf
+	if se.SchemaField == "anyOf" {
+		refs = se.Schema.AnyOf
+	}
+	names := make([]string, len(branches))
+	best := -1
+	var bestViols []problem.Violation
+	for i, b := range branches {
+		names[i] = fmt.Sprintf("schema %d", i+1)
+		if len(refs) == len(branches) && refs[i].Ref != "" {
+			names[i] = refs[i].Ref[strings.LastIndex(refs[i].Ref, "/")+1:]
+		}
+		viols := Violations(b, mediaType, schema)
+		if best < 0 || len(viols) < len(bestViols) {
+			best, bestViols = i, viols
+		}
+	}
+	// A branch's places are relative to the value the oneOf checks.
+	if prefix := se.JSONPointer(); len(prefix) > 0 && !IsXML(mediaType) {
+		for i := range bestViols {
+			bestViols[i].Location = location(prefix, mediaType, schema) + bestViols[i].Location
+		}
+	}
+	var at string // the whole body, for a oneOf at the root
+	if len(se.JSONPointer()) > 0 {
+		at = location(se.JSONPointer(), mediaType, schema)
+	}
+	return append(bestViols, problem.Violation{
+		Location: at,
+		Rule:     se.SchemaField,
+		Detail:   fmt.Sprintf("matches none of %s; the violations listed are those of the closest, %s", strings.Join(names, ", "), names[best]),
+	})
 }
 
 func rootCause(pe *openapi3filter.ParseError) string {

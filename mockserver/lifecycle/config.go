@@ -13,18 +13,15 @@
 package lifecycle
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/tokenmock/tokenmock/mockserver/fixture"
+	"github.com/tokenmock/tokenmock/mockserver/strictyaml"
 )
 
 // File is the fixture directory's file of realms.
@@ -154,10 +151,8 @@ func Load(data []byte, where string, fx *fixture.Set) (*Config, error) {
 	var f struct {
 		Realms map[string]fileRealm `yaml:"realms"`
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s: %w", where, err)
+	if err := strictyaml.Decode(data, where, &f); err != nil {
+		return nil, err
 	}
 	cfg := &Config{Realms: map[string]*Realm{}, Bindings: map[string]*Binding{}}
 	var errs []error

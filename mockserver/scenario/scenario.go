@@ -6,18 +6,17 @@
 package scenario
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
+	"maps"
+	"path"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/tokenmock/tokenmock/mockserver/fixture"
+	"github.com/tokenmock/tokenmock/mockserver/strictyaml"
 )
 
 // Faults the server knows how to give.
@@ -106,10 +105,8 @@ type fileRule struct {
 // operations it applies to. All mistakes are reported, each with its place.
 func Load(data []byte, where string, fx *fixture.Set) (*Set, error) {
 	var f File
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s: %w", where, err)
+	if err := strictyaml.Decode(data, where, &f); err != nil {
+		return nil, err
 	}
 	set := &Set{Scenarios: map[string]*Scenario{}}
 	var errs []error
@@ -203,11 +200,31 @@ func buildScenario(name string, fs fileScenario, fx *fixture.Set) (*Scenario, er
 			}
 		}
 		if len(s.Operations) == 0 {
-			return nil, errors.New("applies to no operation: no fixture has what it needs")
+			return nil, noOperation(s, fx)
 		}
 	}
 	slices.Sort(s.Operations)
 	return s, nil
+}
+
+// noOperation says why a scenario fits no operation's fixtures: most often
+// an answer name that no fixture file has.
+func noOperation(s *Scenario, fx *fixture.Set) error {
+	var why []string
+	for _, id := range fx.IDs() {
+		op := fx.Operation(id)
+		if s.Answer != "" && op.Answers[s.Answer] == nil {
+			why = append(why, fmt.Sprintf("%s has %s", path.Base(op.File), strings.Join(slices.Sorted(maps.Keys(op.Answers)), ", ")))
+		}
+	}
+	if len(why) == len(fx.IDs()) {
+		return fmt.Errorf("answer: no fixture file has an answer %q (%s)", s.Answer, strings.Join(why, "; "))
+	}
+	why = why[:0]
+	for _, id := range fx.IDs() {
+		why = append(why, s.fits(fx.Operation(id)).Error())
+	}
+	return fmt.Errorf("applies to no operation: %s", strings.Join(why, "; "))
 }
 
 // fits reports why the scenario cannot apply to an operation, or nil.

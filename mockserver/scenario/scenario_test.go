@@ -28,9 +28,9 @@ func load(t testing.TB) *fixture.Set {
 func TestLoadRefusesMistakes(t *testing.T) {
 	fx := load(t)
 	tests := []struct{ name, yaml, want string }{
-		{"unknown field", "scenarios:\n  x:\n    description: d\n    faults: reset\n", "line 4: field faults not found"},
+		{"unknown field", "scenarios:\n  x:\n    description: d\n    faults: reset\n", "line 4: scenarios.x: unknown field faults (known: description, answer,"},
 		{"unknown fault", "scenarios:\n  x:\n    description: d\n    fault: explode\n", `scenarios.x: fault: unknown fault "explode" (known: reset, empty`},
-		{"unknown answer", "scenarios:\n  x:\n    description: d\n    answer: nope\n", "scenarios.x: applies to no operation"},
+		{"unknown answer", "scenarios:\n  x:\n    description: d\n    answer: nope\n", `scenarios.x: answer: no fixture file has an answer "nope"`},
 		{"answer missing for a listed operation", "scenarios:\n  x:\n    description: d\n    answer: invalid-device\n    operations: [ValidateToken]\n", `ValidateToken.yaml has no answer "invalid-device"`},
 		{"bad delay", "scenarios:\n  x:\n    description: d\n    delay: soon\n", "scenarios.x: delay:"},
 		{"bad schedule", "scenarios:\n  x:\n    description: d\n    schedule: often\n", `scenarios.x: schedule "often"`},
