@@ -9,6 +9,7 @@ require (
 	github.com/go-openapi/jsonpointer v0.22.5
 	github.com/labstack/echo/v4 v4.16.0
 	go.yaml.in/yaml/v4 v4.0.0
+	golang.org/x/text v0.40.0
 	pgregory.net/rapid v1.3.0
 )
 
@@ -23,5 +24,4 @@ require (
 	golang.org/x/crypto v0.53.0 // indirect
 	golang.org/x/net v0.56.0 // indirect
 	golang.org/x/sys v0.46.0 // indirect
-	golang.org/x/text v0.40.0 // indirect
 )

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -145,7 +146,7 @@ func jsonMutations(body []byte, schema *openapi3.Schema) []Mutation {
 	var out []Mutation
 	var walk func(path []string, s *openapi3.Schema, v map[string]any)
 	walk = func(path []string, s *openapi3.Schema, v map[string]any) {
-		for _, name := range sortedKeys(s.Properties) {
+		for _, name := range slices.Sorted(maps.Keys(s.Properties)) {
 			ps := s.Properties[name].Value
 			p := append(slices.Clone(path), name)
 			loc := "/" + strings.Join(p, "/")
@@ -248,7 +249,7 @@ func xmlMutations(body []byte, schema *openapi3.Schema) []Mutation {
 	b, _ := d.WriteToBytes()
 	out = append(out, Mutation{"/" + root.Tag + " in a wrong namespace", b})
 	walk(root, "/"+root.Tag, nil)
-	for _, name := range sortedKeys(schema.Properties) {
+	for _, name := range slices.Sorted(maps.Keys(schema.Properties)) {
 		if !schema.Properties[name].Value.Nullable {
 			d := doc.Copy()
 			for _, c := range d.Root().ChildElements() {

@@ -2,6 +2,8 @@ package contracttests
 
 import (
 	"encoding/json"
+	"maps"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -42,7 +44,7 @@ func genValue(t *rapid.T, s *openapi3.Schema, xmlSafe bool, label string) any {
 	switch {
 	case isObject(s):
 		out := map[string]any{}
-		for _, name := range sortedKeys(s.Properties) {
+		for _, name := range slices.Sorted(maps.Keys(s.Properties)) {
 			required := false
 			for _, r := range s.Required {
 				required = required || r == name

@@ -15,6 +15,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"os"
@@ -115,8 +116,8 @@ func New(c *contract.Contract, baseURL string, mock bool) (*Suite, error) {
 			if fo == nil {
 				continue
 			}
-			for _, name := range sortedKeys(fo.Requests) {
-				for _, mt := range sortedKeys(fo.Requests[name]) {
+			for _, name := range slices.Sorted(maps.Keys(fo.Requests)) {
+				for _, mt := range slices.Sorted(maps.Keys(fo.Requests[name])) {
 					s.Samples = append(s.Samples, Sample{Op: op, Name: "fixture:" + name, MediaType: strings.ToLower(mt), Body: []byte(fo.Requests[name][mt])})
 				}
 			}
@@ -126,15 +127,6 @@ func New(c *contract.Contract, baseURL string, mock bool) (*Suite, error) {
 		return strings.Compare(a.Op.ID+a.MediaType+a.Name, b.Op.ID+b.MediaType+b.Name)
 	})
 	return s, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
 
 // Request is one call of an operation.

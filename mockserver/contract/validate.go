@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/go-openapi/jsonpointer"
+
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 
@@ -369,7 +371,7 @@ func location(ptr []string, mediaType string, schema *openapi3.Schema) string {
 	var b strings.Builder
 	for _, p := range ptr {
 		b.WriteByte('/')
-		b.WriteString(strings.NewReplacer("~", "~0", "/", "~1").Replace(p))
+		b.WriteString(jsonpointer.Escape(p))
 	}
 	return b.String()
 }

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/go-openapi/jsonpointer"
+
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 
@@ -152,7 +154,7 @@ func (d *decoder) object(ptr string, depth int) (any, bool) {
 			return nil, false
 		}
 		key, _ := tok.(string)
-		kptr := ptr + "/" + escape(key)
+		kptr := ptr + "/" + jsonpointer.Escape(key)
 		v, ok := d.value(kptr, depth)
 		if !ok {
 			return nil, false
@@ -184,13 +186,6 @@ func (d *decoder) array(ptr string, depth int) (any, bool) {
 		return nil, false
 	}
 	return out, true
-}
-
-func escape(key string) string {
-	if !strings.ContainsAny(key, "~/") {
-		return key
-	}
-	return strings.NewReplacer("~", "~0", "/", "~1").Replace(key)
 }
 
 // scan counts the object members of a JSON document and checks its

@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -383,12 +384,7 @@ func statuses(fo *fixture.Operation) string {
 }
 
 func answers(fo *fixture.Operation) []string {
-	out := make([]string, 0, len(fo.Answers))
-	for n := range fo.Answers {
-		out = append(out, n)
-	}
-	slices.Sort(out)
-	return out
+	return slices.Sorted(maps.Keys(fo.Answers))
 }
 
 // fromActivations takes the newest activation that matches the

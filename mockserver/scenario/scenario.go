@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-openapi/jsonpointer"
+
 	"github.com/tokenmock/tokenmock/mockserver/fixture"
 	"github.com/tokenmock/tokenmock/mockserver/strictyaml"
 )
@@ -336,9 +338,8 @@ func buildRule(i int, fr fileRule, set *Set, fx *fixture.Set) (*Rule, error) {
 			r.Header = w.Header
 		case strings.HasPrefix(w.Body, "/"):
 			r.PointerText = w.Body
-			for _, seg := range strings.Split(w.Body[1:], "/") {
-				r.Pointer = append(r.Pointer, strings.NewReplacer("~1", "/", "~0", "~").Replace(seg))
-			}
+			ptr, _ := jsonpointer.New(w.Body) // it starts with /: it parses
+			r.Pointer = ptr.DecodedTokens()
 		default:
 			return nil, errors.New("when: header: NAME or body: /json/pointer")
 		}

@@ -8,12 +8,12 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/beevik/etree"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
+	"golang.org/x/text/encoding/unicode"
 
 	"github.com/tokenmock/tokenmock/mockserver/problem"
 )
@@ -165,17 +165,13 @@ func toUTF8(data []byte) ([]byte, bool) {
 	case bytes.HasPrefix(data, []byte{0xEF, 0xBB, 0xBF}):
 		return data[3:], false
 	case len(data) >= 2 && (data[0] == 0xFF && data[1] == 0xFE || data[0] == 0xFE && data[1] == 0xFF):
-		little := data[0] == 0xFF
-		data = data[2:]
-		units := make([]uint16, len(data)/2)
-		for i := range units {
-			if little {
-				units[i] = uint16(data[2*i]) | uint16(data[2*i+1])<<8
-			} else {
-				units[i] = uint16(data[2*i])<<8 | uint16(data[2*i+1])
-			}
+		// The byte order mark says which: the endianness given here is
+		// only the default.
+		out, err := unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder().Bytes(data)
+		if err != nil {
+			return data, false
 		}
-		return []byte(string(utf16.Decode(units))), true
+		return out, true
 	}
 	return data, false
 }

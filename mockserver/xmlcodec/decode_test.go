@@ -66,6 +66,7 @@ func TestDecodeAccepts(t *testing.T) {
 			map[string]any{"AccountId": "a&b<c", "SecurityToken": "x<y"}},
 		{"UTF-8 byte order mark", "\xEF\xBB\xBF" + `<?xml version="1.0" encoding="utf-8"?>` + seedRequest, map[string]any{"AccountId": "String", "SecurityToken": "String"}},
 		{"UTF-16LE with byte order mark", utf16le(`<?xml version="1.0" encoding="utf-16"?>` + seedRequest), map[string]any{"AccountId": "String", "SecurityToken": "String"}},
+		{"UTF-16BE with byte order mark", utf16be(`<?xml version="1.0" encoding="utf-16"?>` + seedRequest), map[string]any{"AccountId": "String", "SecurityToken": "String"}},
 		{"comments are ignored", `<!-- c --><TokenRequest xmlns="` + nsToken + `"><!-- c --><Authentication xmlns="` + nsMessages + `"><AccountId>1</AccountId></Authentication></TokenRequest>`,
 			map[string]any{"AccountId": "1"}},
 	}
@@ -236,6 +237,14 @@ func utf16le(s string) string {
 	out := []byte{0xFF, 0xFE}
 	for _, u := range utf16.Encode([]rune(s)) {
 		out = append(out, byte(u), byte(u>>8))
+	}
+	return string(out)
+}
+
+func utf16be(s string) string {
+	out := []byte{0xFE, 0xFF}
+	for _, u := range utf16.Encode([]rune(s)) {
+		out = append(out, byte(u>>8), byte(u))
 	}
 	return string(out)
 }
