@@ -439,12 +439,17 @@ func TestNoAdminAPI(t *testing.T) {
 // A timeout fault in flight does not hold up the shutdown.
 func TestShutdownEndsTimeoutFaults(t *testing.T) {
 	s, base := faultServer(t, "")
+	// The request takes the activation when its answer is chosen: once
+	// none is left, the fault holds the request.
+	if err := s.Engine().Activate("timeout", "ValidateToken", 1); err != nil {
+		t.Fatal(err)
+	}
 	errc := make(chan error, 1)
 	go func() {
-		_, _, err := send(http.DefaultClient, base, "timeout", "")
+		_, _, err := send(http.DefaultClient, base, "", "")
 		errc <- err
 	}()
-	time.Sleep(200 * time.Millisecond)
+	waitFor(t, "the request to take the timeout activation", func() bool { return len(s.Engine().Active()) == 0 })
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	start := time.Now()
@@ -456,6 +461,21 @@ func TestShutdownEndsTimeoutFaults(t *testing.T) {
 	}
 	if err := <-errc; err == nil {
 		t.Error("the timeout fault answered")
+	}
+	if e := s.Journal().List(journal.Filter{}); len(e) != 1 || e[0].Fault != "timeout" {
+		t.Errorf("journal: %+v, want the one request ended by its timeout fault", e)
+	}
+}
+
+// waitFor polls cond until it holds, for what a test cannot be told of.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 

@@ -208,6 +208,9 @@ func (s *Server) Open() error {
 		ErrorLog:       slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	s.http.RegisterOnShutdown(s.stop)
+	// Called once the listener is closed: from this line on, a CI log
+	// shows that new connections were refused.
+	s.http.RegisterOnShutdown(func() { s.log.Info("stopped accepting connections; finishing the requests in flight") })
 	if s.cfg.Watch {
 		if err := s.watch(); err != nil {
 			_ = ln.Close()

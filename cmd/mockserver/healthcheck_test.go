@@ -56,7 +56,7 @@ func TestHealthcheck(t *testing.T) {
 // the token in MOCKSERVER_ADMIN_TOKEN, as the container's environment
 // gives it.
 func TestHealthcheckRealServerWithAdminToken(t *testing.T) {
-	_, addr := start(t, "-admin-token", "s3cret-admin-token")
+	_, addr, _ := start(t, "-admin-token", "s3cret-admin-token")
 	target := "http://" + addr + "/__mock/health"
 	tests := []struct {
 		name  string

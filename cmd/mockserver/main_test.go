@@ -110,8 +110,9 @@ func binary(t *testing.T) string {
 	return binPath
 }
 
-// start runs the binary and returns it with the address it listens on.
-func start(t *testing.T, args ...string) (*exec.Cmd, string) {
+// start runs the binary and returns it with the address it listens on
+// and the messages of its log lines from then on.
+func start(t *testing.T, args ...string) (*exec.Cmd, string, <-chan string) {
 	t.Helper()
 	cmd := exec.Command(binary(t), append([]string{"-addr", "127.0.0.1:0", "-log-format", "json"}, args...)...)
 	stderr, err := cmd.StderrPipe()
@@ -134,11 +135,39 @@ func start(t *testing.T, args ...string) (*exec.Cmd, string) {
 	if addr == "" {
 		t.Fatal("no listening line in the log")
 	}
+	msgs := make(chan string, 1024)
 	go func() {
+		defer close(msgs)
 		for lines.Scan() {
+			var entry struct{ Msg string }
+			if json.Unmarshal(lines.Bytes(), &entry) == nil {
+				select {
+				case msgs <- entry.Msg:
+				default: // nobody reads: drop rather than block the binary
+				}
+			}
 		}
 	}()
-	return cmd, addr
+	return cmd, addr, msgs
+}
+
+// waitLog waits for a log line with the given message.
+func waitLog(t *testing.T, msgs <-chan string, want string) {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case m, ok := <-msgs:
+			if !ok {
+				t.Fatalf("the log ended without %q", want)
+			}
+			if m == want {
+				return
+			}
+		case <-timeout:
+			t.Fatalf("no log line %q", want)
+		}
+	}
 }
 
 func wait(t *testing.T, cmd *exec.Cmd, within time.Duration) error {
@@ -156,7 +185,7 @@ func wait(t *testing.T, cmd *exec.Cmd, within time.Duration) error {
 
 // The real binary: it starts, answers, and exits 0 on SIGTERM.
 func TestBinarySignals(t *testing.T) {
-	cmd, addr := start(t)
+	cmd, addr, _ := start(t)
 	resp, err := http.Post("http://"+addr+"/commandcenter/api/RenewLoginToken", "application/json", strings.NewReader(`{"deviceId":"d","sessionId":"s"}`))
 	if err != nil {
 		t.Fatal(err)
@@ -176,14 +205,20 @@ func TestBinarySignals(t *testing.T) {
 // SIGTERM under load: requests in flight finish with their answer, new
 // connections are refused, and the process exits 0.
 func TestSIGTERMFinishesRequestsInFlight(t *testing.T) {
-	cmd, addr := start(t, "-shutdown-timeout", "10s")
+	cmd, addr, msgs := start(t, "-shutdown-timeout", "10s")
 	const inflight = 16
+	// Each request takes one of these when its answer is chosen: once none
+	// is left, all 16 are waiting out the scenario's 2 s.
+	activate, err := http.Post("http://"+addr+"/__mock/scenarios/slow/activate", "application/json", strings.NewReader(fmt.Sprintf(`{"times":%d}`, inflight)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	activate.Body.Close()
 	results := make(chan error, inflight)
 	for range inflight {
 		go func() {
 			req, _ := http.NewRequest(http.MethodPut, "http://"+addr+"/api/v1/token/request", strings.NewReader(`{"Authentication":{"SecurityToken":"t"}}`))
 			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("X-Mock-Scenario", "slow") // answers after 2 s
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				results <- err
@@ -191,17 +226,32 @@ func TestSIGTERMFinishesRequestsInFlight(t *testing.T) {
 			}
 			defer resp.Body.Close()
 			body, err := io.ReadAll(resp.Body)
-			if err == nil && (resp.StatusCode != 200 || !strings.Contains(string(body), `"SecurityToken":"t"`)) {
-				err = fmt.Errorf("got %d %s", resp.StatusCode, body)
+			if err == nil && (resp.StatusCode != 200 || resp.Header.Get("X-Mock-Scenario-Applied") != "slow" || !strings.Contains(string(body), `"SecurityToken":"t"`)) {
+				err = fmt.Errorf("got %d %s %s", resp.StatusCode, resp.Header.Get("X-Mock-Scenario-Applied"), body)
 			}
 			results <- err
 		}()
 	}
-	time.Sleep(500 * time.Millisecond) // all 16 are now waiting for their answer
+	for {
+		resp, err := http.Get("http://" + addr + "/__mock/scenarios/active")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var active struct{ Active []any }
+		err = json.NewDecoder(resp.Body).Decode(&active)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(active.Active) == 0 {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(300 * time.Millisecond)
+	waitLog(t, msgs, "stopped accepting connections; finishing the requests in flight")
 	if conn, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 		conn.Close()
 		t.Error("a new connection was accepted after SIGTERM")

@@ -84,7 +84,7 @@ func TestReload(t *testing.T) {
 	dir := copyFixtures(t)
 	file := filepath.Join(dir, "ValidateToken.yaml")
 	orig, _ := os.ReadFile(file)
-	_, addr := start(t, "-fixtures", dir)
+	_, addr, _ := start(t, "-fixtures", dir)
 	if got := rateLimitedBody(t, addr); !strings.Contains(got, "rate limit exceeded") {
 		t.Fatalf("before the edit: %s", got)
 	}
@@ -132,7 +132,7 @@ func TestSIGHUPReloads(t *testing.T) {
 	dir := copyFixtures(t)
 	file := filepath.Join(dir, "ValidateToken.yaml")
 	orig, _ := os.ReadFile(file)
-	cmd, addr := start(t, "-fixtures", dir, "-watch=false")
+	cmd, addr, _ := start(t, "-fixtures", dir, "-watch=false")
 	edited := strings.ReplaceAll(string(orig), "rate limit exceeded; retry after 1 second", "edited for SIGHUP")
 	if err := os.WriteFile(file, []byte(edited), 0o644); err != nil {
 		t.Fatal(err)
