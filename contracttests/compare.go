@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -13,132 +15,274 @@ import (
 	"github.com/tokenmock/tokenmock/mockserver/contract"
 )
 
-// Shape describes an answer by its form, not its values: status, media
-// type, the headers present, and one line per member (JSON pointer and
-// type) or element (path with namespace, position among its siblings, and
-// whether it holds text, elements or nil). Values that legitimately vary,
-// tokens and dates, therefore compare equal.
-func Shape(resp *Response) []string {
-	out := []string{
-		fmt.Sprintf("status %d", resp.Status),
-		"content-type " + mediaOf(resp.Header),
-	}
+// shape describes an answer by its form, not its values: status, media
+// type, the headers present, and for each member (JSON pointer) or element
+// (XML path) its kind, and for XML its namespace and the order of its
+// children. Values that legitimately vary, tokens and dates, therefore
+// compare equal.
+type shape struct {
+	status  int
+	media   string
+	headers map[string]string // lower-case name -> the name as sent
+	body    string            // "JSON", "XML", "not JSON", "not XML", a media type, or "" for none
+	nodes   map[string]node
+	paths   []string            // document order
+	order   map[string][]string // XML: element path -> its child elements in order (items once)
+}
+
+type node struct {
+	kind string // JSON: object, array, string, number, boolean, null; XML: elements, text, number, name, empty, nil
+	ns   string // XML namespace
+}
+
+// headersThatVary are not part of an answer's shape.
+var headersThatVary = map[string]bool{"date": true, "content-length": true, "connection": true, "keep-alive": true, "server": true, "x-mock-scenario-applied": true}
+
+func shapeOf(resp *Response) *shape {
+	s := &shape{status: resp.Status, media: mediaOf(resp.Header), headers: map[string]string{}, nodes: map[string]node{}, order: map[string][]string{}}
 	for k := range resp.Header {
-		switch strings.ToLower(k) {
-		case "date", "content-length", "connection", "keep-alive", "server", "x-mock-scenario-applied":
-			continue
+		if !headersThatVary[strings.ToLower(k)] {
+			s.headers[strings.ToLower(k)] = k
 		}
-		out = append(out, "header "+strings.ToLower(k))
 	}
-	mt := mediaOf(resp.Header)
 	switch {
-	case contract.IsJSON(mt):
+	case contract.IsJSON(s.media):
 		var v any
 		dec := json.NewDecoder(bytes.NewReader(resp.Body))
 		dec.UseNumber()
 		if err := dec.Decode(&v); err != nil {
-			out = append(out, "body: not JSON")
-		} else {
-			jsonShape(&out, "", v)
+			s.body = "not JSON"
+			return s
 		}
-	case contract.IsXML(mt):
+		s.body = "JSON"
+		s.json("", v)
+	case contract.IsXML(s.media):
 		doc := etree.NewDocument()
 		if err := doc.ReadFromBytes(resp.Body); err != nil || doc.Root() == nil {
-			out = append(out, "body: not XML")
-		} else {
-			xmlShape(&out, "", doc.Root(), 1)
+			s.body = "not XML"
+			return s
 		}
+		s.body = "XML"
+		s.xml("", doc.Root())
 	case len(resp.Body) > 0:
-		out = append(out, "body: "+mt)
+		s.body = s.media
 	}
-	slices.Sort(out)
-	return slices.Compact(out)
+	return s
 }
 
-func jsonShape(out *[]string, path string, v any) {
+func (s *shape) add(path string, n node) {
+	if _, seen := s.nodes[path]; !seen {
+		s.paths = append(s.paths, path)
+	}
+	s.nodes[path] = n
+}
+
+func (s *shape) json(path string, v any) {
 	switch t := v.(type) {
 	case map[string]any:
-		*out = append(*out, path+": object")
-		for k, e := range t {
-			jsonShape(out, path+"/"+k, e)
+		s.add(path, node{kind: "object"})
+		for _, k := range slices.Sorted(maps.Keys(t)) {
+			s.json(path+"/"+k, t[k])
 		}
 	case []any:
-		*out = append(*out, path+": array")
+		s.add(path, node{kind: "array"})
 		for _, e := range t {
-			jsonShape(out, path+"/*", e) // items merge: counts vary
+			s.json(path+"/*", e) // items merge: their number varies
 		}
 	case string:
-		*out = append(*out, path+": string")
+		s.add(path, node{kind: "string"})
 	case json.Number:
-		*out = append(*out, path+": number")
+		s.add(path, node{kind: "number"})
 	case bool:
-		*out = append(*out, path+": boolean")
+		s.add(path, node{kind: "boolean"})
 	case nil:
-		*out = append(*out, path+": null")
+		s.add(path, node{kind: "null"})
 	}
 }
 
-func xmlShape(out *[]string, path string, el *etree.Element, pos int) {
-	p := fmt.Sprintf("%s/{%s}%s", path, el.NamespaceURI(), el.Tag)
-	kind := "text"
+var (
+	xmlNumber = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
+	xmlName   = regexp.MustCompile(`^[A-Z][A-Za-z0-9_]{0,39}$`) // an enum member as .NET writes it
+)
+
+func (s *shape) xml(path string, el *etree.Element) {
+	p := path + "/" + el.Tag
+	n := node{ns: el.NamespaceURI()}
+	text := strings.TrimSpace(el.Text())
 	switch {
 	case el.SelectAttrValue("i:nil", "") == "true":
-		kind = "nil"
+		n.kind = "nil"
 	case len(el.ChildElements()) > 0:
-		kind = "elements"
+		n.kind = "elements"
+	case text == "":
+		n.kind = "empty"
+	case xmlNumber.MatchString(text):
+		n.kind = "number"
+	case xmlName.MatchString(text):
+		n.kind = "name"
+	default:
+		n.kind = "text"
 	}
-	if strings.HasSuffix(path, "*") {
-		*out = append(*out, fmt.Sprintf("%s: %s", p, kind)) // items: position varies
-	} else {
-		*out = append(*out, fmt.Sprintf("%s: %s, position %d", p, kind, pos))
-	}
-	kids := el.ChildElements()
-	allSame := len(kids) > 1
-	for _, k := range kids {
-		allSame = allSame && k.Tag == kids[0].Tag
-	}
-	for i, k := range kids {
-		if allSame {
-			xmlShape(out, p+"/*", k, 0)
-		} else {
-			xmlShape(out, p, k, i+1)
+	s.add(p, n)
+	var names []string
+	for _, c := range el.ChildElements() {
+		if len(names) == 0 || names[len(names)-1] != c.Tag {
+			names = append(names, c.Tag) // repeated items count once
 		}
+		s.xml(p, c)
 	}
+	s.order[p] = names
 }
 
-// ShapeDiff lists the lines of the shape of a that b lacks ("- ") and of b
-// that a lacks ("+ ").
-func ShapeDiff(a, b []string) []string {
+// differences says, one line each, how the shape of got differs from the
+// shape of want: "/TokenResponse/SecurityToken moved from 4th to 1st",
+// "/Status: string, expected number".
+func differences(want, got *shape) []string {
 	var out []string
-	for _, l := range a {
-		if _, ok := slices.BinarySearch(b, l); !ok {
-			out = append(out, "- "+l)
+	if got.status != want.status {
+		out = append(out, fmt.Sprintf("status %d, expected %d", got.status, want.status))
+	}
+	if got.media != want.media {
+		out = append(out, fmt.Sprintf("Content-Type %s, expected %s", orNone(got.media), orNone(want.media)))
+	}
+	for _, h := range slices.Sorted(maps.Keys(want.headers)) {
+		if _, ok := got.headers[h]; !ok {
+			out = append(out, fmt.Sprintf("header %s missing", want.headers[h]))
 		}
 	}
-	for _, l := range b {
-		if _, ok := slices.BinarySearch(a, l); !ok {
-			out = append(out, "+ "+l)
+	for _, h := range slices.Sorted(maps.Keys(got.headers)) {
+		if _, ok := want.headers[h]; !ok {
+			out = append(out, fmt.Sprintf("header %s unexpected", got.headers[h]))
+		}
+	}
+	if got.body != want.body {
+		return append(out, fmt.Sprintf("body %s, expected %s", orNone(got.body), orNone(want.body)))
+	}
+	for _, p := range want.paths {
+		w := want.nodes[p]
+		g, ok := got.nodes[p]
+		switch {
+		case !ok:
+			if _, parentThere := got.nodes[parent(p)]; parentThere || parent(p) == "" {
+				out = append(out, p+": missing")
+			}
+		case g.kind != w.kind:
+			out = append(out, fmt.Sprintf("%s: %s, expected %s", p, g.kind, w.kind))
+		case g.ns != w.ns:
+			out = append(out, fmt.Sprintf("%s: in namespace %s, expected %s", p, orNone(g.ns), orNone(w.ns)))
+		}
+		if ok {
+			out = append(out, moves(p, want.order[p], got.order[p])...)
+		}
+	}
+	for _, p := range got.paths {
+		if _, ok := want.nodes[p]; !ok {
+			if _, parentThere := want.nodes[parent(p)]; parentThere || parent(p) == "" {
+				out = append(out, p+": unexpected")
+			}
 		}
 	}
 	return out
 }
 
-// Compare sends every sample request of a, in every answer media type, to
-// both targets and reports where the answers differ in shape.
-func Compare(a, b *Suite) []string {
+// moves reports the children of an element whose place among the others
+// changed: those outside the longest run both orders share.
+func moves(path string, want, got []string) []string {
+	common := func(a, b []string) []string {
+		var out []string
+		for _, x := range a {
+			if slices.Contains(b, x) {
+				out = append(out, x)
+			}
+		}
+		return out
+	}
+	w, g := common(want, got), common(got, want)
+	if slices.Equal(w, g) {
+		return nil
+	}
+	keep := lcs(w, g)
 	var out []string
-	for _, sm := range a.Samples {
+	for i, name := range g {
+		if !slices.Contains(keep, name) {
+			out = append(out, fmt.Sprintf("%s/%s moved from %s to %s (expected order: %s)", path, name, ordinal(slices.Index(w, name)+1), ordinal(i+1), strings.Join(w, ", ")))
+		}
+	}
+	return out
+}
+
+// lcs is the longest common subsequence of two short lists of names.
+func lcs(a, b []string) []string {
+	n := make([][]int, len(a)+1)
+	for i := range n {
+		n[i] = make([]int, len(b)+1)
+	}
+	for i := len(a) - 1; i >= 0; i-- {
+		for j := len(b) - 1; j >= 0; j-- {
+			if a[i] == b[j] {
+				n[i][j] = n[i+1][j+1] + 1
+			} else {
+				n[i][j] = max(n[i+1][j], n[i][j+1])
+			}
+		}
+	}
+	var out []string
+	for i, j := 0, 0; i < len(a) && j < len(b); {
+		switch {
+		case a[i] == b[j]:
+			out = append(out, a[i])
+			i++
+			j++
+		case n[i+1][j] >= n[i][j+1]:
+			i++
+		default:
+			j++
+		}
+	}
+	return out
+}
+
+func ordinal(n int) string {
+	suffix := "th"
+	if n%100 < 11 || n%100 > 13 {
+		switch n % 10 {
+		case 1:
+			suffix = "st"
+		case 2:
+			suffix = "nd"
+		case 3:
+			suffix = "rd"
+		}
+	}
+	return fmt.Sprintf("%d%s", n, suffix)
+}
+
+func parent(p string) string { return p[:strings.LastIndex(p, "/")] }
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// Compare sends every sample request of want, in every answer media type,
+// to both targets and reports, request by request, how the answers of got
+// differ in shape from those of want.
+func Compare(want, got *Suite) []string {
+	var out []string
+	for _, sm := range want.Samples {
 		for _, accept := range sm.Op.ResponseTypes {
 			req := Request{Op: sm.Op, ContentType: sm.MediaType, Accept: accept, Body: sm.Body, What: sm.Name}
-			ra, errA := a.Do(context.Background(), req)
-			rb, errB := b.Do(context.Background(), req)
+			ra, errA := want.Do(context.Background(), req)
+			rb, errB := got.Do(context.Background(), req)
 			if errA != nil || errB != nil {
-				out = append(out, fmt.Sprintf("%s: %s: %v / %s: %v", Describe(req), a.BaseURL, errA, b.BaseURL, errB))
+				out = append(out, fmt.Sprintf("%s: %s: %v / %s: %v", Describe(req), want.BaseURL, errA, got.BaseURL, errB))
 				continue
 			}
-			if d := ShapeDiff(Shape(ra), Shape(rb)); len(d) > 0 {
-				out = append(out, fmt.Sprintf("%s %s→%s (%s): answers differ (- %s, + %s):\n    %s",
-					sm.Op.ID, kindOf(sm.MediaType), kindOf(accept), sm.Name, a.BaseURL, b.BaseURL, strings.Join(d, "\n    ")))
+			if d := differences(shapeOf(ra), shapeOf(rb)); len(d) > 0 {
+				out = append(out, fmt.Sprintf("%s %s→%s (%s): %s answers differently from %s:\n    %s",
+					sm.Op.ID, kindOf(sm.MediaType), kindOf(accept), sm.Name, got.BaseURL, want.BaseURL, strings.Join(d, "\n    ")))
 			}
 		}
 	}

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"pgregory.net/rapid"
 
@@ -31,6 +33,14 @@ func run(m *testing.M) int {
 	}
 	base := os.Getenv(contracttests.EnvBaseURL)
 	mock := base == ""
+	if !mock {
+		// One line and a quick stop when the target cannot be reached,
+		// rather than the same network error from every check.
+		if err := contracttests.Probe(base, 10*time.Second); err != nil {
+			fmt.Fprintf(os.Stderr, "contract suite: cannot reach %s (%s): %v\n", base, contracttests.EnvBaseURL, err)
+			return 2
+		}
+	}
 	if mock {
 		cfg := mockserver.DefaultConfig()
 		cfg.SpecFile = os.Getenv(contracttests.EnvSpec)
@@ -50,12 +60,41 @@ func run(m *testing.M) int {
 	}
 	target := base + " (" + contracttests.EnvBaseURL + ")"
 	if mock {
-		target = "the mock, in-process (set " + contracttests.EnvBaseURL + " to check another server)"
+		target = "the mock, in-process"
 	}
-	fmt.Fprintf(os.Stderr, "contract suite\n  target:  %s\n  spec:    %s\n  %s: %s\n  %s: %s\n  samples: %d\n",
-		target, specName(), contracttests.EnvAuthtoken, setOrNot(contracttests.EnvAuthtoken),
+	hint := ""
+	if mock {
+		hint = " (set " + contracttests.EnvBaseURL + " to check another server)"
+	}
+	fmt.Fprintf(os.Stderr, "contract suite\n  target:  %s%s\n  spec:    %s\n  %s: %s\n  %s: %s\n  samples: %d\n",
+		target, hint, specName(), contracttests.EnvAuthtoken, setOrNot(contracttests.EnvAuthtoken),
 		contracttests.EnvCompareURL, setOrNot(contracttests.EnvCompareURL), len(suite.Samples))
-	return m.Run()
+	code := m.Run()
+	checks := "checks"
+	if tally.run.Load() == 1 {
+		checks = "check"
+	}
+	fmt.Fprintf(os.Stderr, "contract suite: %d %s run against %s\ncontract: %d passed, %d failed, %d skipped\n",
+		tally.run.Load(), checks, target, tally.passed.Load(), tally.failed.Load(), tally.skipped.Load())
+	return code
+}
+
+// tally counts the checks run, for the closing line.
+var tally struct{ run, passed, failed, skipped atomic.Int64 }
+
+// count adds the check t to the tally when it ends.
+func count(t *testing.T) {
+	tally.run.Add(1)
+	t.Cleanup(func() {
+		switch {
+		case t.Skipped():
+			tally.skipped.Add(1)
+		case t.Failed():
+			tally.failed.Add(1)
+		default:
+			tally.passed.Add(1)
+		}
+	})
 }
 
 func specName() string {
@@ -76,6 +115,7 @@ func runChecks(t *testing.T, checks []contracttests.Check) {
 	t.Helper()
 	for _, c := range checks {
 		t.Run(c.Name, func(t *testing.T) {
+			count(t)
 			if c.MockOnly != "" && !suite.Mock {
 				t.Skipf("skipped against %s: %s", suite.BaseURL, c.MockOnly)
 			}
@@ -109,6 +149,7 @@ func TestGeneratedRequests(t *testing.T) {
 		schema := sm.Op.RequestSchemas[sm.MediaType]
 		accepts := sm.Op.ResponseTypes
 		t.Run(key+"/valid", func(t *testing.T) {
+			count(t)
 			rapid.Check(t, func(rt *rapid.T) {
 				body := contracttests.GenBody(rt, schema, sm.MediaType)
 				req := contracttests.Request{Op: sm.Op, ContentType: sm.MediaType, Accept: rapid.SampledFrom(accepts).Draw(rt, "accept"), Body: body, What: "generated"}
@@ -126,6 +167,7 @@ func TestGeneratedRequests(t *testing.T) {
 			})
 		})
 		t.Run(key+"/invalid", func(t *testing.T) {
+			count(t)
 			rapid.Check(t, func(rt *rapid.T) {
 				body := contracttests.GenBody(rt, schema, sm.MediaType)
 				muts := contracttests.Mutations(body, schema, sm.MediaType)
@@ -147,6 +189,7 @@ func TestGeneratedRequests(t *testing.T) {
 // Fixture lint: every fixture answer, sample request and scenario matches
 // the spec in use.
 func TestFixturesMatchTheSpec(t *testing.T) {
+	count(t)
 	fx, err := fixture.Load(fixtures.FS, "fixtures", suite.Contract)
 	if err != nil {
 		t.Fatal(err)
@@ -173,6 +216,7 @@ func TestFixturesMatchTheSpec(t *testing.T) {
 // Drift: the same requests to CONTRACT_BASE_URL and CONTRACT_COMPARE_URL
 // must get answers of the same shape.
 func TestCompareTargets(t *testing.T) {
+	count(t)
 	other := os.Getenv(contracttests.EnvCompareURL)
 	if other == "" {
 		t.Skipf("set %s (and %s) to compare two servers", contracttests.EnvCompareURL, contracttests.EnvBaseURL)

@@ -13,11 +13,13 @@ package contracttests
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"mime"
 	"net/http"
+	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -127,6 +129,22 @@ func New(c *contract.Contract, baseURL string, mock bool) (*Suite, error) {
 		return strings.Compare(a.Op.ID+a.MediaType+a.Name, b.Op.ID+b.MediaType+b.Name)
 	})
 	return s, nil
+}
+
+// Probe tells whether anything answers HTTP at baseURL: any status will
+// do. Its error is the network's, cut to its cause, for one line.
+func Probe(baseURL string, timeout time.Duration) error {
+	client := &http.Client{Timeout: timeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get(strings.TrimRight(baseURL, "/") + "/")
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			return ue.Err
+		}
+		return err
+	}
+	resp.Body.Close()
+	return nil
 }
 
 // Request is one call of an operation.
