@@ -1,12 +1,14 @@
 package mockserver_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	tokenmock "github.com/tokenmock/tokenmock"
+	"github.com/tokenmock/tokenmock/fixtures"
 	"github.com/tokenmock/tokenmock/mockserver"
 )
 
@@ -39,10 +41,25 @@ func replace(old, new string) func(string) string {
 	return func(s string) string { return strings.Replace(s, old, new, 1) }
 }
 
+// lineOf is the line of the file on which what starts.
+func lineOf(t *testing.T, file, what string) int {
+	t.Helper()
+	i := strings.Index(file, what)
+	if i < 0 {
+		t.Fatalf("the shipped fixture has no %q", what)
+	}
+	return strings.Count(file[:i], "\n") + 1
+}
+
 // The mistakes a new user makes in the shipped fixtures: the first line of
 // the message names the file, the place and what to change, and says
 // nothing that is not about the mistake.
 func TestFixtureMistakesFirstLine(t *testing.T) {
+	b, err := fixtures.FS.ReadFile("ValidateToken.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	validateYAML := string(b)
 	tests := []struct {
 		name, file string
 		edit       func(string) string
@@ -67,11 +84,12 @@ func TestFixtureMistakesFirstLine(t *testing.T) {
 			nil},
 		{"a mis-indented line far down", "ValidateToken.yaml",
 			replace("\n  rate-limited:\n", "\n   rate-limited:\n"),
-			[]string{"ValidateToken.yaml: line 64: this line does not fit the block that starts at line 28: check its indentation"},
+			[]string{fmt.Sprintf("ValidateToken.yaml: line %d: this line does not fit the block that starts at line %d: check its indentation",
+				lineOf(t, validateYAML, "\n  rate-limited:\n")+1, lineOf(t, validateYAML, "\n  default:\n")+1)},
 			nil},
 		{"a misspelt field", "ValidateToken.yaml",
 			replace("    status: 500\n", "    statuss: 500\n"),
-			[]string{"ValidateToken.yaml: line 51: answers.server-error: unknown field statuss (known: status, headers, body)"},
+			[]string{fmt.Sprintf("ValidateToken.yaml: line %d: answers.server-error: unknown field statuss (known: status, headers, body)", lineOf(t, validateYAML, "    status: 500\n"))},
 			[]string{"struct", `yaml:\"`}},
 	}
 	for _, tc := range tests {
@@ -147,4 +165,52 @@ func TestFixturesValidatedAsRendered(t *testing.T) {
 			t.Errorf("got %v, want the rendering for the long sample token refused", err)
 		}
 	})
+}
+
+// How AppSpace refuses a token is an assumption (401); a service that
+// answers 200 with Status Failure, the only answer a WCF client on Mono can
+// read, is the documented switch of two lines in ValidateToken.yaml away.
+func TestRefusalIn200IsOneSwitchAway(t *testing.T) {
+	const shipped, switched = "  unauthorized: *unauthorized-401\n  expired: *expired-401\n", "  unauthorized: *unauthorized-200\n  expired: *expired-200\n"
+	b, err := fixtures.FS.ReadFile("ValidateToken.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "#   unauthorized: *unauthorized-200\n  #   expired: *expired-200\n") {
+		t.Fatal("ValidateToken.yaml no longer documents the switch this test makes")
+	}
+	for _, tc := range []struct {
+		name   string
+		edit   string
+		status int
+	}{{"shipped", shipped, 401}, {"switched", switched, 200}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := copyFixtures(t)
+			write(t, filepath.Join(dir, "ValidateToken.yaml"), strings.Replace(string(b), shipped, tc.edit, 1))
+			cfg := mockserver.DefaultConfig()
+			cfg.FixturesDir = dir
+			s, err := mockserver.New(cfg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, ts := newServerFrom(t, s)
+			for _, r := range []struct {
+				what string
+				req  request
+				want string
+			}{
+				{"unauthorized, JSON", validate(seedValidateJSON, map[string]string{"Content-Type": "application/json", "X-Mock-Scenario": "unauthorized"}), `"Code":"InvalidToken"`},
+				{"unauthorized, XML", validate(seedValidateXML, map[string]string{"Content-Type": "application/xml", "X-Mock-Scenario": "unauthorized"}), `<Code>InvalidToken</Code>`},
+				{"the expired-token rule", validate(`{"Authentication":{"SecurityToken":"expired-token"}}`, ctJSON), `"Code":"TokenExpired"`},
+			} {
+				got := do(t, ts, r.req)
+				if got.status != tc.status || !strings.Contains(got.body, r.want) || !(strings.Contains(got.body, `"Status":0`) || strings.Contains(got.body, ">Failure</Status>")) {
+					t.Errorf("%s: got %d %s, want %d with %s and Status Failure", r.what, got.status, got.body, tc.status, r.want)
+				}
+			}
+			if got := do(t, ts, renew(seedRenewJSON, map[string]string{"X-Mock-Scenario": "unauthorized"})); got.status != 401 {
+				t.Errorf("RenewLoginToken unauthorized: got %d, want Commvault's 401 either way", got.status)
+			}
+		})
+	}
 }
