@@ -26,7 +26,7 @@ func suiteBinary(t *testing.T) string {
 	return bin
 }
 
-func runSuite(t *testing.T, bin string, env ...string) (string, error, time.Duration) {
+func runSuite(t *testing.T, bin string, env ...string) (string, time.Duration, error) {
 	t.Helper()
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), env...)
@@ -34,7 +34,7 @@ func runSuite(t *testing.T, bin string, env ...string) (string, error, time.Dura
 	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()
 	err := cmd.Run()
-	return out.String(), err, time.Since(start)
+	return out.String(), time.Since(start), err
 }
 
 // Against a target nothing answers at, the suite says so in one line and
@@ -48,7 +48,7 @@ func TestSuiteRun(t *testing.T) {
 		}
 		closed := "http://" + ln.Addr().String()
 		ln.Close()
-		out, err, took := runSuite(t, bin, "CONTRACT_BASE_URL="+closed)
+		out, took, err := runSuite(t, bin, "CONTRACT_BASE_URL="+closed)
 		var exit *exec.ExitError
 		if !errors.As(err, &exit) || exit.ExitCode() != 2 {
 			t.Errorf("exit: %v, want status 2", err)
@@ -62,7 +62,7 @@ func TestSuiteRun(t *testing.T) {
 		}
 	})
 	t.Run("the mock", func(t *testing.T) {
-		out, err, _ := runSuite(t, bin, "CONTRACT_BASE_URL=")
+		out, _, err := runSuite(t, bin, "CONTRACT_BASE_URL=")
 		if err != nil {
 			t.Fatalf("the suite fails against the mock: %v\n%s", err, out)
 		}
