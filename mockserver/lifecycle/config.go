@@ -15,7 +15,6 @@ package lifecycle
 import (
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -73,50 +72,14 @@ type Seeded struct {
 	Owner string `yaml:"owner" json:"owner"`
 }
 
-// Place is where a request carries a value: a body member or a header.
-type Place struct {
-	Text   string
-	Header string
-	Ptr    []string
-}
-
-// Value reads the place in a request; false when absent or empty.
-func (p *Place) Value(h http.Header, body any) (string, bool) {
-	var v string
-	var ok bool
-	if p.Header != "" {
-		v = strings.TrimSpace(h.Get(p.Header))
-		ok = v != ""
-	} else {
-		v, ok = fixture.Lookup(body, p.Ptr)
-	}
-	return v, ok && v != ""
-}
-
-// ParsePlace parses "body:/json/pointer" or "header:Name".
-func ParsePlace(s string) (*Place, error) {
-	kind, arg, _ := strings.Cut(s, ":")
-	switch {
-	case kind == "header" && arg != "":
-		return &Place{Text: s, Header: http.CanonicalHeaderKey(arg)}, nil
-	case kind == "body" && strings.HasPrefix(arg, "/"):
-		p := &Place{Text: s}
-		for _, seg := range strings.Split(arg[1:], "/") {
-			p.Ptr = append(p.Ptr, strings.NewReplacer("~1", "/", "~0", "~").Replace(seg))
-		}
-		return p, nil
-	}
-	return nil, fmt.Errorf("%q: want body:/json/pointer or header:Name", s)
-}
-
 // Binding is an operation's part in a realm.
 type Binding struct {
 	Op         string
 	Realm      *Realm
 	Action     string
-	Token      *Place
-	Credential *Place // nil: none
-	Owner      *Place // nil: tokens of this operation are not checked for their owner
+	Token      *fixture.Place
+	Credential *fixture.Place // nil: none
+	Owner      *fixture.Place // nil: tokens of this operation are not checked for their owner
 	Answers    map[string]string
 }
 
@@ -227,16 +190,16 @@ func buildBinding(op string, fb *fixture.Binding, cfg *Config) (*Binding, error)
 		return nil, fmt.Errorf("action: %q; want touch (refresh the last activity) or renew (mint a new token)", b.Action)
 	}
 	var err error
-	if b.Token, err = ParsePlace(fb.Token); err != nil {
+	if b.Token, err = fixture.ParsePlace(fb.Token); err != nil {
 		return nil, fmt.Errorf("token: %w", err)
 	}
 	if fb.Credential != "" {
-		if b.Credential, err = ParsePlace(fb.Credential); err != nil {
+		if b.Credential, err = fixture.ParsePlace(fb.Credential); err != nil {
 			return nil, fmt.Errorf("credential: %w", err)
 		}
 	}
 	if fb.Owner != "" {
-		if b.Owner, err = ParsePlace(fb.Owner); err != nil {
+		if b.Owner, err = fixture.ParsePlace(fb.Owner); err != nil {
 			return nil, fmt.Errorf("owner: %w", err)
 		}
 	}
