@@ -12,8 +12,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/tokenmock/tokenmock/fixtures"
+	"github.com/tokenmock/tokenmock/mockserver/answers"
 	"github.com/tokenmock/tokenmock/mockserver/contract"
-	"github.com/tokenmock/tokenmock/mockserver/fixture"
 	"github.com/tokenmock/tokenmock/mockserver/xmlcodec"
 )
 
@@ -291,7 +291,7 @@ func follow(el *etree.Element, chain []int) *etree.Element {
 // fixture, asked for with Prefer: code=N, is one the spec documents.
 func (s *Suite) MockOnly() []Check {
 	const why = "Prefer: code= picks a fixture answer, a feature of the mock"
-	fx, err := fixture.Load(fixtures.FS, "fixtures", s.Contract)
+	fx, err := answers.Load(fixtures.FS, "fixtures", s.Contract)
 	if err != nil {
 		return []Check{{Name: "fixtures", Run: func(r Reporter) { r.Errorf("fixtures: %v", err) }}}
 	}

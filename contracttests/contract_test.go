@@ -14,7 +14,7 @@ import (
 	"github.com/tokenmock/tokenmock/contracttests"
 	"github.com/tokenmock/tokenmock/fixtures"
 	"github.com/tokenmock/tokenmock/mockserver"
-	"github.com/tokenmock/tokenmock/mockserver/fixture"
+	"github.com/tokenmock/tokenmock/mockserver/answers"
 	"github.com/tokenmock/tokenmock/mockserver/scenario"
 )
 
@@ -190,15 +190,15 @@ func TestGeneratedRequests(t *testing.T) {
 // the spec in use.
 func TestFixturesMatchTheSpec(t *testing.T) {
 	count(t)
-	fx, err := fixture.Load(fixtures.FS, "fixtures", suite.Contract)
+	fx, err := answers.Load(fixtures.FS, "fixtures", suite.Contract)
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, err := fixtures.FS.ReadFile(fixture.ScenariosFile)
+	data, err := fixtures.FS.ReadFile(answers.ScenariosFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, err := scenario.Load(data, "fixtures/"+fixture.ScenariosFile, fx)
+	set, err := scenario.Load(data, "fixtures/"+answers.ScenariosFile, fx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +207,7 @@ func TestFixturesMatchTheSpec(t *testing.T) {
 	}
 	for _, op := range suite.Contract.Operations {
 		fo := fx.Operation(op.ID)
-		if fo == nil || fo.Answers[fixture.DefaultAnswer] == nil {
+		if fo == nil || fo.Answers[answers.DefaultAnswer] == nil {
 			t.Errorf("%s has no default answer", op.ID)
 		}
 	}

@@ -28,8 +28,8 @@ import (
 
 	tokenmock "github.com/tokenmock/tokenmock"
 	"github.com/tokenmock/tokenmock/fixtures"
+	"github.com/tokenmock/tokenmock/mockserver/answers"
 	"github.com/tokenmock/tokenmock/mockserver/contract"
-	"github.com/tokenmock/tokenmock/mockserver/fixture"
 )
 
 // Environment variables that point the suite elsewhere.
@@ -112,7 +112,7 @@ func New(c *contract.Contract, baseURL string, mock bool) (*Suite, error) {
 			}
 		}
 	}
-	if fx, err := fixture.Load(fixtures.FS, "fixtures", c); err == nil {
+	if fx, err := answers.Load(fixtures.FS, "fixtures", c); err == nil {
 		for _, op := range c.Operations {
 			fo := fx.Operation(op.ID)
 			if fo == nil {

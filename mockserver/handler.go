@@ -8,7 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/tokenmock/tokenmock/mockserver/fixture"
+	"github.com/tokenmock/tokenmock/mockserver/answers"
 	"github.com/tokenmock/tokenmock/mockserver/journal"
 	"github.com/tokenmock/tokenmock/mockserver/problem"
 	"github.com/tokenmock/tokenmock/mockserver/scenario"
@@ -78,7 +78,7 @@ func (s *Server) respond(c echo.Context, w *world, v *valid, ch scenario.Choice,
 		if fo := s.world.Load().fixtures.Operation(v.op.ID); fo != nil && fo.Answers[ch.Answer] != nil {
 			ans = fo.Answers[ch.Answer]
 		} else {
-			ans = w.fixtures.Operation(v.op.ID).Answers[fixture.DefaultAnswer]
+			ans = w.fixtures.Operation(v.op.ID).Answers[answers.DefaultAnswer]
 		}
 	}
 	h := c.Response().Header()
@@ -100,7 +100,7 @@ func (s *Server) respond(c echo.Context, w *world, v *valid, ch scenario.Choice,
 		respType = ans.Media()[0]
 	}
 	if t := ans.Bodies[respType]; t != nil {
-		r := fixture.Request{Body: v.value, Header: req.Header, Token: ch.Token}
+		r := answers.Request{Body: v.value, Header: req.Header, Token: ch.Token}
 		if t.Random() {
 			r.Rand = s.engine.Draws().Rand("render|"+v.op.ID, ch.Step)
 		}

@@ -21,9 +21,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/tokenmock/tokenmock/mockserver/answers"
 	"github.com/tokenmock/tokenmock/mockserver/clock"
 	"github.com/tokenmock/tokenmock/mockserver/contract"
-	"github.com/tokenmock/tokenmock/mockserver/fixture"
 	"github.com/tokenmock/tokenmock/mockserver/journal"
 	"github.com/tokenmock/tokenmock/mockserver/lifecycle"
 	"github.com/tokenmock/tokenmock/mockserver/problem"
@@ -154,7 +154,7 @@ func (s *Server) Clock() *clock.Clock { return s.clock }
 func (s *Server) Contract() *contract.Contract { return s.world.Load().contract }
 
 // Fixtures are the answers in force (they change on reload).
-func (s *Server) Fixtures() *fixture.Set { return s.world.Load().fixtures }
+func (s *Server) Fixtures() *answers.Set { return s.world.Load().fixtures }
 
 // Seed is the seed of every random draw of the server.
 func (s *Server) Seed() int64 { return s.cfg.Seed }

@@ -9,8 +9,8 @@ import (
 
 	tokenmock "github.com/tokenmock/tokenmock"
 	"github.com/tokenmock/tokenmock/fixtures"
+	"github.com/tokenmock/tokenmock/mockserver/answers"
 	"github.com/tokenmock/tokenmock/mockserver/contract"
-	"github.com/tokenmock/tokenmock/mockserver/fixture"
 	"github.com/tokenmock/tokenmock/mockserver/lifecycle"
 	"github.com/tokenmock/tokenmock/mockserver/scenario"
 )
@@ -23,7 +23,7 @@ import (
 // the clock) lives beside it in Server, and survives a reload.
 type world struct {
 	contract  *contract.Contract
-	fixtures  *fixture.Set
+	fixtures  *answers.Set
 	scenarios *scenario.Set
 	lifecycle *lifecycle.Config
 	specName  string
@@ -76,7 +76,7 @@ func loadWorld(cfg Config, src Source) (*world, error) {
 		}
 		fsys, fixName = os.DirFS(cfg.FixturesDir), filepath.Clean(cfg.FixturesDir)
 	}
-	set, err := fixture.Load(fsys, fixName, c)
+	set, err := answers.Load(fsys, fixName, c)
 	if err != nil {
 		// The mistakes first: the first line names a file, a place and
 		// what to change.
@@ -96,17 +96,17 @@ func loadWorld(cfg Config, src Source) (*world, error) {
 
 // loadScenarios reads scenarios.yaml of the fixture directory; a directory
 // without one has no scenarios.
-func loadScenarios(fsys fs.FS, dir string, set *fixture.Set) (*scenario.Set, error) {
-	data, err := readOptional(fsys, fixture.ScenariosFile)
+func loadScenarios(fsys fs.FS, dir string, set *answers.Set) (*scenario.Set, error) {
+	data, err := readOptional(fsys, answers.ScenariosFile)
 	if err != nil {
 		return nil, fmt.Errorf("load scenarios: %w", err)
 	}
-	return scenario.Load(data, filepath.Join(dir, fixture.ScenariosFile), set)
+	return scenario.Load(data, filepath.Join(dir, answers.ScenariosFile), set)
 }
 
 // loadLifecycle reads lifecycle.yaml of the fixture directory; a directory
 // without one has no realms.
-func loadLifecycle(fsys fs.FS, dir string, set *fixture.Set) (*lifecycle.Config, error) {
+func loadLifecycle(fsys fs.FS, dir string, set *answers.Set) (*lifecycle.Config, error) {
 	data, err := readOptional(fsys, lifecycle.File)
 	if err != nil {
 		return nil, fmt.Errorf("load token realms: %w", err)

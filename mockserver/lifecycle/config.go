@@ -19,12 +19,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tokenmock/tokenmock/mockserver/fixture"
+	"github.com/tokenmock/tokenmock/mockserver/answers"
 	"github.com/tokenmock/tokenmock/mockserver/strictyaml"
 )
 
 // File is the fixture directory's file of realms.
-const File = fixture.LifecycleFile
+const File = answers.LifecycleFile
 
 // Actions a binding can name.
 const (
@@ -58,7 +58,7 @@ const (
 // Realm is a family of tokens and the rules they live by.
 type Realm struct {
 	Name          string
-	Form          *fixture.Template // how a minted token looks
+	Form          *answers.Template // how a minted token looks
 	FormText      string
 	IdleTimeout   time.Duration // inactivity after which a token expires; an idle time equal to it is expired
 	Lifetime      time.Duration // since issue, whatever the activity; 0: none
@@ -77,9 +77,9 @@ type Binding struct {
 	Op         string
 	Realm      *Realm
 	Action     string
-	Token      *fixture.Place
-	Credential *fixture.Place // nil: none
-	Owner      *fixture.Place // nil: tokens of this operation are not checked for their owner
+	Token      *answers.Place
+	Credential *answers.Place // nil: none
+	Owner      *answers.Place // nil: tokens of this operation are not checked for their owner
 	Answers    map[string]string
 }
 
@@ -110,7 +110,7 @@ type fileRealm struct {
 // Load reads lifecycle.yaml (data, named where in messages; nil when the
 // directory has none) and the bindings of the fixtures, and checks that
 // they fit together. All mistakes are reported, each with its place.
-func Load(data []byte, where string, fx *fixture.Set) (*Config, error) {
+func Load(data []byte, where string, fx *answers.Set) (*Config, error) {
 	var f struct {
 		Realms map[string]fileRealm `yaml:"realms"`
 	}
@@ -152,7 +152,7 @@ func buildRealm(name string, fr fileRealm) (*Realm, error) {
 	if fr.Token == "" {
 		return nil, errors.New(`token: say how a minted token looks, e.g. 'QSDK {{hex:64}}' or '{{uuid}}'`)
 	}
-	t, err := fixture.ParseTemplate(fr.Token, "")
+	t, err := answers.ParseTemplate(fr.Token, "")
 	if err != nil {
 		return nil, fmt.Errorf("token: %w", err)
 	}
@@ -180,7 +180,7 @@ func buildRealm(name string, fr fileRealm) (*Realm, error) {
 	return r, nil
 }
 
-func buildBinding(op string, fb *fixture.Binding, cfg *Config) (*Binding, error) {
+func buildBinding(op string, fb *answers.Binding, cfg *Config) (*Binding, error) {
 	b := &Binding{Op: op, Action: fb.Action, Answers: fb.Answers}
 	b.Realm = cfg.Realms[fb.Realm]
 	if b.Realm == nil {
@@ -190,16 +190,16 @@ func buildBinding(op string, fb *fixture.Binding, cfg *Config) (*Binding, error)
 		return nil, fmt.Errorf("action: %q; want touch (refresh the last activity) or renew (mint a new token)", b.Action)
 	}
 	var err error
-	if b.Token, err = fixture.ParsePlace(fb.Token); err != nil {
+	if b.Token, err = answers.ParsePlace(fb.Token); err != nil {
 		return nil, fmt.Errorf("token: %w", err)
 	}
 	if fb.Credential != "" {
-		if b.Credential, err = fixture.ParsePlace(fb.Credential); err != nil {
+		if b.Credential, err = answers.ParsePlace(fb.Credential); err != nil {
 			return nil, fmt.Errorf("credential: %w", err)
 		}
 	}
 	if fb.Owner != "" {
-		if b.Owner, err = fixture.ParsePlace(fb.Owner); err != nil {
+		if b.Owner, err = answers.ParsePlace(fb.Owner); err != nil {
 			return nil, fmt.Errorf("owner: %w", err)
 		}
 	}

@@ -10,9 +10,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tokenmock/tokenmock/mockserver/answers"
 	"github.com/tokenmock/tokenmock/mockserver/clock"
 	"github.com/tokenmock/tokenmock/mockserver/draw"
-	"github.com/tokenmock/tokenmock/mockserver/fixture"
 	"github.com/tokenmock/tokenmock/mockserver/journal"
 	"github.com/tokenmock/tokenmock/mockserver/problem"
 	"github.com/tokenmock/tokenmock/mockserver/scenario"
@@ -146,7 +146,7 @@ func refuse(b *Binding, c *scenario.Choice, outcome string) {
 }
 
 func (g *Gate) mint(rm *Realm, key string, step uint64) string {
-	return string(rm.Form.Render(fixture.Request{Rand: g.seed.Rand(key, step)}))
+	return string(rm.Form.Render(answers.Request{Rand: g.seed.Rand(key, step)}))
 }
 
 // evaluate decides what the request does to its token; with apply, it

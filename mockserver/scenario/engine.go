@@ -11,9 +11,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tokenmock/tokenmock/mockserver/answers"
 	"github.com/tokenmock/tokenmock/mockserver/clock"
 	"github.com/tokenmock/tokenmock/mockserver/draw"
-	"github.com/tokenmock/tokenmock/mockserver/fixture"
 	"github.com/tokenmock/tokenmock/mockserver/problem"
 )
 
@@ -103,7 +103,7 @@ type Engine struct {
 // reload.
 type world struct {
 	set   *Set
-	fx    *fixture.Set
+	fx    *answers.Set
 	rules []*Rule
 }
 
@@ -151,14 +151,14 @@ func (c Choice) Applied() string {
 		return c.Scenario.Name
 	case c.Source == "lifecycle":
 		return "lifecycle:" + c.Lifecycle
-	case c.Scenario == nil && c.Answer != "" && c.Answer != fixture.DefaultAnswer:
+	case c.Scenario == nil && c.Answer != "" && c.Answer != answers.DefaultAnswer:
 		return "answer:" + c.Answer
 	}
 	return ""
 }
 
 // NewEngine returns an engine over a scenario set and the fixtures.
-func NewEngine(set *Set, fx *fixture.Set, opts Options) (*Engine, error) {
+func NewEngine(set *Set, fx *answers.Set, opts Options) (*Engine, error) {
 	clk := opts.Clock
 	if clk == nil {
 		clk = clock.New(nil)
@@ -196,7 +196,7 @@ func NewEngine(set *Set, fx *fixture.Set, opts Options) (*Engine, error) {
 // Swap puts a reloaded scenario set and fixtures in place. Activations of
 // scenarios that no longer exist (or no longer apply) are dropped; the
 // others keep their counts and schedules.
-func (e *Engine) Swap(set *Set, fx *fixture.Set) {
+func (e *Engine) Swap(set *Set, fx *answers.Set) {
 	old := e.world.Load()
 	w := &world{set: set, fx: fx, rules: slices.Clone(set.Rules)}
 	for _, r := range old.rules {
@@ -266,7 +266,7 @@ func (e *Engine) step(op string) uint64 {
 // problem names an unknown scenario, answer or status asked for.
 func (e *Engine) Choose(op string, h http.Header, body any) (Choice, *problem.Problem) {
 	r := &Request{Op: op, Header: h, Body: body, Step: e.step(op), Now: e.clock.Now(), Seed: e.seed}
-	c := Choice{Answer: fixture.DefaultAnswer, Source: "default", Step: r.Step}
+	c := Choice{Answer: answers.DefaultAnswer, Source: "default", Step: r.Step}
 	for _, d := range e.chain {
 		if p := d.Decide(r, &c); p != nil {
 			return c, p
@@ -275,7 +275,7 @@ func (e *Engine) Choose(op string, h http.Header, body any) (Choice, *problem.Pr
 	if e.lat.Max > 0 {
 		c.Delay += e.lat.Draw(e.seed.Rand("latency|"+op, r.Step))
 	}
-	if c.Commit != nil && c.Answer == fixture.DefaultAnswer {
+	if c.Commit != nil && c.Answer == answers.DefaultAnswer {
 		c.Commit(&c)
 	}
 	c.Commit = nil
@@ -359,7 +359,7 @@ func (e *Engine) fromPrefer(r *Request, c *Choice) *problem.Problem {
 					c.Answer, c.Source, c.Decided = v, "prefer", true
 					return nil
 				}
-				return problem.Newf(http.StatusBadRequest, "Prefer: example=%s: no scenario or answer of %s has that name; %s; answers: %s", v, r.Op, knownFor(w.set, r.Op), strings.Join(answers(fo), ", "))
+				return problem.Newf(http.StatusBadRequest, "Prefer: example=%s: no scenario or answer of %s has that name; %s; answers: %s", v, r.Op, knownFor(w.set, r.Op), strings.Join(answerNames(fo), ", "))
 			case "dynamic":
 				return problem.Newf(http.StatusBadRequest, "Prefer: dynamic=%s: the mock answers from fixtures, it does not generate answers from the schema; ask for one with Prefer: example=NAME or code=N", v)
 			}
@@ -368,7 +368,7 @@ func (e *Engine) fromPrefer(r *Request, c *Choice) *problem.Problem {
 	return nil
 }
 
-func statuses(fo *fixture.Operation) string {
+func statuses(fo *answers.Operation) string {
 	var codes []int
 	for _, a := range fo.Answers {
 		if !slices.Contains(codes, a.Status) {
@@ -383,7 +383,7 @@ func statuses(fo *fixture.Operation) string {
 	return strings.Join(s, ", ")
 }
 
-func answers(fo *fixture.Operation) []string {
+func answerNames(fo *answers.Operation) []string {
 	return slices.Sorted(maps.Keys(fo.Answers))
 }
 
@@ -460,7 +460,7 @@ func (r *Rule) match(h http.Header, body any) bool {
 			v, ok = vals[0], true
 		}
 	} else {
-		v, ok = fixture.Lookup(body, r.Pointer)
+		v, ok = answers.Lookup(body, r.Pointer)
 	}
 	if !ok {
 		return false

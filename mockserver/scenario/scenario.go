@@ -17,7 +17,7 @@ import (
 
 	"github.com/go-openapi/jsonpointer"
 
-	"github.com/tokenmock/tokenmock/mockserver/fixture"
+	"github.com/tokenmock/tokenmock/mockserver/answers"
 	"github.com/tokenmock/tokenmock/mockserver/strictyaml"
 )
 
@@ -105,7 +105,7 @@ type fileRule struct {
 // Load parses scenarios.yaml (where names it in messages) and checks every
 // scenario against the fixtures: each answer it names must exist for the
 // operations it applies to. All mistakes are reported, each with its place.
-func Load(data []byte, where string, fx *fixture.Set) (*Set, error) {
+func Load(data []byte, where string, fx *answers.Set) (*Set, error) {
 	var f File
 	if err := strictyaml.Decode(data, where, &f); err != nil {
 		return nil, err
@@ -138,7 +138,7 @@ func Load(data []byte, where string, fx *fixture.Set) (*Set, error) {
 
 var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 
-func buildScenario(name string, fs fileScenario, fx *fixture.Set) (*Scenario, error) {
+func buildScenario(name string, fs fileScenario, fx *answers.Set) (*Scenario, error) {
 	if !namePattern.MatchString(name) {
 		return nil, errors.New("a name is lower-case letters, digits and dashes")
 	}
@@ -211,7 +211,7 @@ func buildScenario(name string, fs fileScenario, fx *fixture.Set) (*Scenario, er
 
 // noOperation says why a scenario fits no operation's fixtures: most often
 // an answer name that no fixture file has.
-func noOperation(s *Scenario, fx *fixture.Set) error {
+func noOperation(s *Scenario, fx *answers.Set) error {
 	var why []string
 	for _, id := range fx.IDs() {
 		op := fx.Operation(id)
@@ -230,7 +230,7 @@ func noOperation(s *Scenario, fx *fixture.Set) error {
 }
 
 // fits reports why the scenario cannot apply to an operation, or nil.
-func (s *Scenario) fits(op *fixture.Operation) error {
+func (s *Scenario) fits(op *answers.Operation) error {
 	if s.Answer != "" {
 		if op.Answers[s.Answer] == nil {
 			return fmt.Errorf("%s has no answer %q", op.File, s.Answer)
@@ -262,7 +262,7 @@ func (s *Scenario) fits(op *fixture.Operation) error {
 	return nil
 }
 
-func hasXML(a *fixture.Answer) bool {
+func hasXML(a *answers.Answer) bool {
 	for _, mt := range a.Media() {
 		if strings.Contains(mt, "xml") {
 			return true
@@ -274,7 +274,7 @@ func hasXML(a *fixture.Answer) bool {
 // AnswerName is the fixture answer the scenario gives.
 func (s *Scenario) AnswerName() string {
 	if s.Answer == "" {
-		return fixture.DefaultAnswer
+		return answers.DefaultAnswer
 	}
 	return s.Answer
 }
@@ -306,7 +306,7 @@ func checkDrift(d *Drift) error {
 	return nil
 }
 
-func buildRule(i int, fr fileRule, set *Set, fx *fixture.Set) (*Rule, error) {
+func buildRule(i int, fr fileRule, set *Set, fx *answers.Set) (*Rule, error) {
 	r := &Rule{Name: fr.Name, Operation: fr.Operation, Scenario: fr.Scenario}
 	if r.Name == "" {
 		r.Name = fmt.Sprintf("rules[%d]", i)

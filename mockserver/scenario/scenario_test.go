@@ -7,18 +7,18 @@ import (
 
 	tokenmock "github.com/tokenmock/tokenmock"
 	"github.com/tokenmock/tokenmock/fixtures"
+	"github.com/tokenmock/tokenmock/mockserver/answers"
 	"github.com/tokenmock/tokenmock/mockserver/contract"
-	"github.com/tokenmock/tokenmock/mockserver/fixture"
 	"github.com/tokenmock/tokenmock/mockserver/scenario"
 )
 
-func load(t testing.TB) *fixture.Set {
+func load(t testing.TB) *answers.Set {
 	t.Helper()
 	c, err := contract.Load(tokenmock.Spec, "openapi.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	fx, err := fixture.Load(fixtures.FS, "fixtures", c)
+	fx, err := answers.Load(fixtures.FS, "fixtures", c)
 	if err != nil {
 		t.Fatal(err)
 	}
