@@ -211,6 +211,16 @@ func TestRefusalIn200IsOneSwitchAway(t *testing.T) {
 			if got := do(t, ts, renew(seedRenewJSON, map[string]string{"X-Mock-Scenario": "unauthorized"})); got.status != 401 {
 				t.Errorf("RenewLoginToken unauthorized: got %d, want Commvault's 401 either way", got.status)
 			}
+			// The token lifecycle's refusal of an unknown token.
+			cfg.Lifecycle = "strict"
+			strict, err := mockserver.New(cfg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, sts := newServerFrom(t, strict)
+			if got := do(t, sts, validate(`{"Authentication":{"AccountId":"1042","SecurityToken":"never-issued"}}`, ctJSON)); got.status != tc.status || !strings.Contains(got.body, `"Code":"InvalidToken"`) {
+				t.Errorf("-lifecycle strict, an unknown token: got %d %s, want %d with InvalidToken", got.status, got.body, tc.status)
+			}
 		})
 	}
 }
