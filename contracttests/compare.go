@@ -134,9 +134,14 @@ func (s *shape) xml(path string, el *etree.Element) {
 	s.order[p] = names
 }
 
-// differences says, one line each, how the shape of got differs from the
-// shape of want: "/TokenResponse/SecurityToken moved from 4th to 1st",
-// "/Status: string, expected number".
+// Differences says, one line each, how the answer got differs in shape
+// from the answer want: "/TokenResponse/SecurityToken moved from 4th to
+// 1st", "/Status: string, expected number". Values that legitimately vary
+// (tokens, dates) do not count.
+func Differences(want, got *Response) []string {
+	return differences(shapeOf(want), shapeOf(got))
+}
+
 func differences(want, got *shape) []string {
 	var out []string
 	if got.status != want.status {
@@ -280,7 +285,7 @@ func Compare(want, got *Suite) []string {
 				out = append(out, fmt.Sprintf("%s: %s: %v / %s: %v", Describe(req), want.BaseURL, errA, got.BaseURL, errB))
 				continue
 			}
-			if d := differences(shapeOf(ra), shapeOf(rb)); len(d) > 0 {
+			if d := Differences(ra, rb); len(d) > 0 {
 				out = append(out, fmt.Sprintf("%s %s→%s (%s): %s answers differently from %s:\n    %s",
 					sm.Op.ID, kindOf(sm.MediaType), kindOf(accept), sm.Name, got.BaseURL, want.BaseURL, strings.Join(d, "\n    ")))
 			}

@@ -1,27 +1,26 @@
-package contracttests
+package selftest_test
 
 import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/tokenmock/tokenmock/contracttests"
 )
 
-const (
-	nsToken    = "http://schemas.datacontract.org/2004/07/Nexus.AppSpace.Service.Contract.Messages.Token"
-	nsMessages = "http://schemas.datacontract.org/2004/07/Nexus.AppSpace.Service.Contract.Messages"
-)
+const nsToken = "http://schemas.datacontract.org/2004/07/Nexus.AppSpace.Service.Contract.Messages.Token"
 
-func xmlAnswer(members string) *Response {
-	return &Response{Status: 200, Header: http.Header{"Content-Type": {"application/xml; charset=utf-8"}},
+func xmlAnswer(members string) *contracttests.Response {
+	return &contracttests.Response{Status: 200, Header: http.Header{"Content-Type": {"application/xml; charset=utf-8"}},
 		Body: []byte(`<TokenResponse xmlns="` + nsToken + `" xmlns:i="http://www.w3.org/2001/XMLSchema-instance">` + members + `</TokenResponse>`)}
 }
 
-func jsonAnswer(status int, body string, header ...string) *Response {
+func jsonAnswer(status int, body string, header ...string) *contracttests.Response {
 	h := http.Header{"Content-Type": {"application/json"}, "Date": {"today"}}
 	for i := 0; i+1 < len(header); i += 2 {
 		h.Set(header[i], header[i+1])
 	}
-	return &Response{Status: status, Header: h, Body: []byte(body)}
+	return &contracttests.Response{Status: status, Header: h, Body: []byte(body)}
 }
 
 // The comparison says what differs, one short line each.
@@ -37,7 +36,7 @@ func TestDifferencesSayWhatMoved(t *testing.T) {
 	)
 	tests := []struct {
 		name      string
-		want, got *Response
+		want, got *contracttests.Response
 		lines     []string
 	}{
 		{"the same shape, other values", wcf, otherTok, nil},
@@ -51,12 +50,12 @@ func TestDifferencesSayWhatMoved(t *testing.T) {
 			[]string{"/TokenResponse/DebugMessage: in namespace " + nsToken + ", expected " + nsMessages}},
 		{"a member missing, another unexpected", wcfJSON, jsonAnswer(200, `{"DebugMessage":null,"Errors":[],"Status":1,"Unexpected":"x"}`),
 			[]string{"/SecurityToken: missing", "/Unexpected: unexpected"}},
-		{"status, Content-Type and a header", wcfJSON, &Response{Status: 503, Header: http.Header{"Content-Type": {"text/plain"}, "Retry-After": {"10"}}, Body: []byte("down")},
+		{"status, Content-Type and a header", wcfJSON, &contracttests.Response{Status: 503, Header: http.Header{"Content-Type": {"text/plain"}, "Retry-After": {"10"}}, Body: []byte("down")},
 			[]string{"status 503, expected 200", "Content-Type text/plain, expected application/json", "header Retry-After unexpected", "body text/plain, expected JSON"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := differences(shapeOf(tc.want), shapeOf(tc.got))
+			got := contracttests.Differences(tc.want, tc.got)
 			if strings.Join(got, "\n") != strings.Join(tc.lines, "\n") {
 				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tc.lines, "\n"))
 			}
