@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -46,6 +47,7 @@ func (s *Server) adminRoutes(g *echo.Group) {
 				"status": "ok", "operations": ops, "scenarios": len(w.scenarios.Names),
 				"seed": s.cfg.Seed, "uptimeSeconds": time.Since(started).Seconds(), "validation": s.cfg.Validation,
 				"lifecycle": s.gate.Mode(), "realms": w.lifecycle.Names, "now": s.clock.Now().UTC(), "clockOffset": s.clock.Offset().String(),
+				"upstream": s.upstreamTarget(),
 			})
 		}},
 		{http.MethodGet, "/scenarios", s.listScenarios},
@@ -57,6 +59,8 @@ func (s *Server) adminRoutes(g *echo.Group) {
 			return c.NoContent(http.StatusNoContent)
 		}},
 		{http.MethodGet, "/requests", s.listRequests},
+		{http.MethodGet, "/requests/count", s.countRequests},
+		{http.MethodGet, "/violations", s.violations},
 		{http.MethodDelete, "/requests", func(c echo.Context) error {
 			s.journal.Clear()
 			s.adminLog(c, "journal cleared")
@@ -251,41 +255,89 @@ func (s *Server) activeList(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"active": s.engine.Active()})
 }
 
-// requestFilters are the query parameters of GET /__mock/requests.
-var requestFilters = []string{"operation", "since", "lifecycle"}
+// requestFilters are the query parameters of GET /__mock/requests and
+// /requests/count.
+var requestFilters = []string{"operation", "since", "lifecycle", "status", "scenario", "validation"}
 
-func (s *Server) listRequests(c echo.Context) error {
+// journalFilter reads the filters of a journal call; a problem names an
+// unknown filter or a bad value.
+func (s *Server) journalFilter(c echo.Context) (journal.Filter, *problem.Problem) {
 	q := c.QueryParams()
+	var f journal.Filter
 	for k := range q {
 		if !slices.Contains(requestFilters, k) {
-			return adminProblem(c, problem.Newf(http.StatusBadRequest, "unknown filter %q; filters: %s", k, strings.Join(requestFilters, ", ")))
+			return f, problem.Newf(http.StatusBadRequest, "unknown filter %q; filters: %s", k, strings.Join(requestFilters, ", "))
 		}
 	}
-	var f journal.Filter
 	if v := q.Get("operation"); v != "" {
 		if s.world.Load().contract.Operation(v) == nil {
-			return adminProblem(c, problem.Newf(http.StatusBadRequest, "operation %q: the contract has no such operation; operations: %s", v, strings.Join(s.world.Load().fixtures.IDs(), ", ")))
+			return f, problem.Newf(http.StatusBadRequest, "operation %q: the contract has no such operation; operations: %s", v, strings.Join(s.world.Load().fixtures.IDs(), ", "))
 		}
 		f.Operation = v
 	}
 	if v := q.Get("since"); v != "" {
 		t, err := time.Parse(time.RFC3339Nano, v)
 		if err != nil {
-			return adminProblem(c, problem.Newf(http.StatusBadRequest, "since %q: want an RFC 3339 time such as 2026-11-27T10:00:00Z", v))
+			return f, problem.Newf(http.StatusBadRequest, "since %q: want an RFC 3339 time such as 2026-11-27T10:00:00Z", v)
 		}
 		f.Since = t
 	}
 	if v := q.Get("lifecycle"); v != "" {
 		if !slices.Contains(lifecycleOutcomes, v) {
-			return adminProblem(c, problem.Newf(http.StatusBadRequest, "lifecycle %q: want one of %s", v, strings.Join(lifecycleOutcomes, ", ")))
+			return f, problem.Newf(http.StatusBadRequest, "lifecycle %q: want one of %s", v, strings.Join(lifecycleOutcomes, ", "))
 		}
 		f.Lifecycle = v
+	}
+	if v := q.Get("status"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 599 {
+			return f, problem.Newf(http.StatusBadRequest, "status %q: want an HTTP status such as 401 (0: no answer)", v)
+		}
+		f.Status = n
+	}
+	f.Scenario = q.Get("scenario")
+	if v := q.Get("validation"); v != "" {
+		if !slices.Contains([]string{"ok", "rejected", "reported", "unchecked"}, v) {
+			return f, problem.Newf(http.StatusBadRequest, "validation %q: want ok, rejected, reported or unchecked", v)
+		}
+		f.Validation = v
+	}
+	return f, nil
+}
+
+func (s *Server) listRequests(c echo.Context) error {
+	f, p := s.journalFilter(c)
+	if p != nil {
+		return adminProblem(c, p)
 	}
 	entries := s.journal.List(f)
 	if entries == nil {
 		entries = []journal.Entry{}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"size": s.journal.Size(), "requests": entries})
+}
+
+// countRequests is the verify-style assertion: how many requests match.
+func (s *Server) countRequests(c echo.Context) error {
+	f, p := s.journalFilter(c)
+	if p != nil {
+		return adminProblem(c, p)
+	}
+	return c.JSON(http.StatusOK, map[string]int{"count": s.journal.Count(f)})
+}
+
+// violations reports what the validating proxy saw, as JSON or JUnit XML.
+func (s *Server) violations(c echo.Context) error {
+	if s.report == nil {
+		return adminProblem(c, problem.New(http.StatusNotFound, "no validating proxy: start the mock with -upstream URL"))
+	}
+	switch c.QueryParam("format") {
+	case "", "json":
+		return c.JSON(http.StatusOK, s.report.Summary())
+	case "junit":
+		return c.Blob(http.StatusOK, "application/xml; charset=utf-8", s.report.JUnit())
+	}
+	return adminProblem(c, problem.Newf(http.StatusBadRequest, "format %q: want json or junit", c.QueryParam("format")))
 }
 
 var lifecycleOutcomes = []string{lifecycle.Live, lifecycle.Adopted, lifecycle.Renewed, lifecycle.Expired, lifecycle.Unknown, lifecycle.Revoked, lifecycle.WrongOwner}

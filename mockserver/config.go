@@ -51,6 +51,14 @@ type Config struct {
 	Lifecycle string // off, adopt or strict
 	MaxTokens int    // tokens the store holds at most
 
+	// Validating proxy (package upstream).
+	Upstream        string        // backend base URL; "" to answer from fixtures
+	UpstreamTimeout time.Duration // for the backend's whole answer
+	UpstreamCA      string        // PEM file of CA certificates to trust beside the system's
+	UpstreamMode    string        // report or enforce
+	UpstreamJUnit   string        // JUnit XML of the backend's answers, written on shutdown
+	Record          string        // directory the backend's distinct answers are recorded in
+
 	// Watch reloads the spec and fixtures when their files change.
 	Watch    bool
 	WatchSet bool // false: Watch follows whether -spec or -fixtures names files
@@ -76,6 +84,8 @@ func DefaultConfig() Config {
 		IdleTimeout:       120 * time.Second,
 		GCHeadroom:        12 << 20,
 		Lifecycle:         "off",
+		UpstreamTimeout:   30 * time.Second,
+		UpstreamMode:      "report",
 		MaxTokens:         100_000,
 	}
 }
@@ -138,6 +148,12 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 		cfg.Watch, cfg.WatchSet = b, true
 		return nil
 	})
+	fs.StringVar(&cfg.Upstream, "upstream", "", "validating proxy: forward each request to this backend (http:// or https:// URL) and check its answer against the contract")
+	fs.DurationVar(&cfg.UpstreamTimeout, "upstream-timeout", cfg.UpstreamTimeout, "time the backend has for its whole answer (502 beyond)")
+	fs.StringVar(&cfg.UpstreamCA, "upstream-ca", "", "PEM file of CA certificates trusted for an https -upstream, beside the system's")
+	fs.StringVar(&cfg.UpstreamMode, "upstream-mode", cfg.UpstreamMode, "report: pass the backend's answer through and record its violations; enforce: answer a violating answer with 502, and a violating request with its 4xx without forwarding it")
+	fs.StringVar(&cfg.UpstreamJUnit, "upstream-junit", "", "write a JUnit XML report of the backend's answers to this file on shutdown")
+	fs.StringVar(&cfg.Record, "record", "", "with -upstream: write each distinct answer of the backend as a fixture answer in this directory (then serve it with -fixtures)")
 	fs.StringVar(&cfg.Validation, "validation", cfg.Validation, "enforce: answer contract violations with 4xx; report: log and journal them, and answer anyway")
 	fs.Usage = func() {}
 
@@ -195,6 +211,15 @@ func (c Config) Validate() error {
 	}
 	if c.JournalSize < 0 {
 		errs = append(errs, fmt.Errorf("-journal-size %d: must not be negative", c.JournalSize))
+	}
+	if c.UpstreamMode != "" && c.UpstreamMode != "report" && c.UpstreamMode != "enforce" {
+		errs = append(errs, fmt.Errorf("-upstream-mode %q: want report or enforce", c.UpstreamMode))
+	}
+	if c.Upstream == "" && (c.Record != "" || c.UpstreamJUnit != "" || c.UpstreamCA != "") {
+		errs = append(errs, errors.New("-record, -upstream-junit and -upstream-ca need -upstream"))
+	}
+	if c.Upstream != "" && c.UpstreamTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("-upstream-timeout %s: must be positive", c.UpstreamTimeout))
 	}
 	if c.Validation != "enforce" && c.Validation != "report" {
 		errs = append(errs, fmt.Errorf("-validation %q: want enforce or report", c.Validation))

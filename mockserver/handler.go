@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -23,6 +24,13 @@ type exchange struct {
 	choice   scenario.Choice
 	fault    string
 	status   int // 0 when a fault gave no answer
+	// The answer as the client got it, for the journal (nil: none kept).
+	answer *journal.Answer
+	// Validating proxy: the answer came from the backend; the request was
+	// outside the contract (forwarded unchecked); the answer's violations.
+	upstream    bool
+	unchecked   bool
+	answerViols []problem.Violation
 }
 
 // serve answers every request of the contract, in three steps that each
@@ -37,7 +45,11 @@ type exchange struct {
 func (s *Server) serve(c echo.Context) error {
 	start := time.Now()
 	x := &exchange{}
-	if p := s.answer(c, s.world.Load(), x); p != nil {
+	answer := s.answer
+	if s.upstream != nil {
+		answer = s.proxy
+	}
+	if p := answer(c, s.world.Load(), x); p != nil {
 		x.rejected, x.status = p, p.Status
 		if err := s.writeProblem(c, p); err != nil {
 			return err
@@ -116,6 +128,13 @@ func (s *Server) respond(c echo.Context, w *world, v *valid, ch scenario.Choice,
 		return
 	}
 	x.status = ans.Status
+	if s.cfg.JournalSize > 0 {
+		ah := h.Clone()
+		if ctype != "" {
+			ah.Set("Content-Type", ctype)
+		}
+		x.answer = journal.NewAnswer(ans.Status, ah, body, 4096)
+	}
 	// A write error means the client has gone: nothing more can be said.
 	if ctype == "" {
 		_ = c.NoContent(ans.Status)
@@ -148,10 +167,15 @@ func (s *Server) record(req *http.Request, x *exchange, d time.Duration) {
 	validation := "ok"
 	var viols []problem.Violation
 	switch {
+	case x.unchecked:
+		validation = "unchecked"
 	case x.rejected != nil:
 		validation, viols = "rejected", violationsOf(x.rejected)
-	case len(x.reported) > 0:
-		validation, viols = "reported", x.reported
+	case len(x.reported) > 0 || len(x.answerViols) > 0:
+		validation, viols = "reported", append(slices.Clone(x.reported), x.answerViols...)
+	}
+	if x.rejected != nil && x.upstream {
+		viols = append(viols, x.answerViols...) // enforce: the 502 lists them
 	}
 	applied := x.choice.Applied()
 	attrs := []slog.Attr{
@@ -173,8 +197,11 @@ func (s *Server) record(req *http.Request, x *exchange, d time.Duration) {
 	}
 	if x.rejected != nil {
 		attrs = append(attrs, slog.String("problem", x.rejected.Error()))
-	} else if len(x.reported) > 0 {
-		attrs = append(attrs, slog.String("problem", (&problem.Problem{Status: http.StatusBadRequest, Detail: "reported, answered anyway", Errors: x.reported}).Error()))
+	} else if len(viols) > 0 {
+		attrs = append(attrs, slog.String("problem", (&problem.Problem{Status: http.StatusBadRequest, Detail: "reported, answered anyway", Errors: viols}).Error()))
+	}
+	if x.upstream {
+		attrs = append(attrs, slog.Bool("upstream", true))
 	}
 	s.log.LogAttrs(req.Context(), slog.LevelInfo, "request", attrs...)
 
@@ -191,6 +218,8 @@ func (s *Server) record(req *http.Request, x *exchange, d time.Duration) {
 		Fault:      x.fault,
 		Lifecycle:  x.choice.Lifecycle,
 		Status:     x.status,
+		Answer:     x.answer,
+		Upstream:   x.upstream,
 		DurationMS: float64(d.Microseconds()) / 1000,
 	}, req.Header, x.body)
 }

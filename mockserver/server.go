@@ -14,6 +14,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"os"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -28,6 +29,7 @@ import (
 	"github.com/tokenmock/tokenmock/mockserver/lifecycle"
 	"github.com/tokenmock/tokenmock/mockserver/problem"
 	"github.com/tokenmock/tokenmock/mockserver/scenario"
+	"github.com/tokenmock/tokenmock/mockserver/upstream"
 )
 
 // Server serves the contract. Build it with New, then either mount Handler
@@ -50,6 +52,10 @@ type Server struct {
 	journal *journal.Journal
 	reloads reloadState
 	src     Source
+	// The validating proxy, when -upstream is set.
+	upstream *upstream.Client
+	report   *upstream.Report
+	recorder *upstream.Recorder
 
 	echo *echo.Echo
 	http *http.Server
@@ -123,19 +129,50 @@ func NewWith(cfg Config, log *slog.Logger, opts Options) (_ *Server, err error) 
 	if err != nil {
 		return nil, err
 	}
-	eng, err := scenario.NewEngine(w.scenarios, w.fixtures, scenario.Options{
+	eopts := scenario.Options{
 		Seed: cfg.Seed, Clock: clk, Latency: cfg.Latency, Gate: gate,
 		StartScenario: cfg.Scenario, FailRate: cfg.FailRate, FailScenario: cfg.FailScenario,
-	})
-	if err != nil {
+	}
+	s := &Server{cfg: cfg, log: log, clock: clk, gate: gate, journal: journal.New(cfg.JournalSize, 4096), src: opts.Source}
+	if cfg.Upstream != "" {
+		// Answers come from the backend: only what is asked for explicitly
+		// (a scenario header, Prefer, an activation) is injected.
+		eopts.Gate, eopts.ExplicitOnly = nil, true
+		if s.upstream, err = upstream.NewClient(cfg.Upstream, cfg.UpstreamTimeout, cfg.UpstreamCA); err != nil {
+			return nil, err
+		}
+		s.report = upstream.NewReport()
+		if cfg.Record != "" {
+			if s.recorder, err = upstream.NewRecorder(cfg.Record, w.fixtures); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if s.engine, err = scenario.NewEngine(w.scenarios, w.fixtures, eopts); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, clock: clk, engine: eng, gate: gate, journal: journal.New(cfg.JournalSize, 4096), src: opts.Source}
 	s.world.Store(w)
 	s.reloads.loaded = clk.Now()
 	s.stopping, s.stop = context.WithCancel(context.Background())
 	s.echo = s.newEcho()
 	return s, nil
+}
+
+// upstreamTarget is the backend of the validating proxy, "" for none.
+func (s *Server) upstreamTarget() string {
+	if s.upstream == nil {
+		return ""
+	}
+	return s.upstream.Target()
+}
+
+// Violations is what the validating proxy saw; nil without -upstream.
+func (s *Server) Violations() *upstream.Summary {
+	if s.report == nil {
+		return nil
+	}
+	sum := s.report.Summary()
+	return &sum
 }
 
 // Engine is the server's scenario engine: activations, scenarios, rules.
@@ -225,7 +262,7 @@ func (s *Server) Open() error {
 	w := s.world.Load()
 	s.log.Info("listening", "addr", ln.Addr().String(), "operations", len(w.contract.Operations),
 		"scenarios", len(w.scenarios.Names), "seed", s.cfg.Seed, "admin", s.cfg.Admin, "validation", s.cfg.Validation,
-		"lifecycle", s.gate.Mode(), "realms", len(w.lifecycle.Names), "watch", s.cfg.Watch)
+		"lifecycle", s.gate.Mode(), "realms", len(w.lifecycle.Names), "watch", s.cfg.Watch, "upstream", s.upstreamTarget(), "record", s.cfg.Record)
 	return nil
 }
 
@@ -269,6 +306,7 @@ func (s *Server) Close(ctx context.Context) error {
 		// behind httptest too, a timeout fault must not hold Close up.
 		s.stop()
 		s.stopWatching()
+		s.writeJUnit()
 		if s.http == nil {
 			return
 		}
@@ -356,4 +394,17 @@ func (s *Server) readBody(req *http.Request) ([]byte, *problem.Problem) {
 		return nil, problem.Newf(http.StatusRequestEntityTooLarge, "the body is larger than the limit of %d bytes", s.cfg.MaxBody)
 	}
 	return body, nil
+}
+
+// writeJUnit writes the validating proxy's JUnit report on shutdown, when
+// -upstream-junit asks for it.
+func (s *Server) writeJUnit() {
+	if s.report == nil || s.cfg.UpstreamJUnit == "" {
+		return
+	}
+	if err := os.WriteFile(s.cfg.UpstreamJUnit, s.report.JUnit(), 0o644); err != nil {
+		s.log.Error("write the JUnit report", "file", s.cfg.UpstreamJUnit, "err", err)
+		return
+	}
+	s.log.Info("JUnit report written", "file", s.cfg.UpstreamJUnit)
 }

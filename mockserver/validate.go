@@ -36,7 +36,7 @@ func (s *Server) validate(c echo.Context, w *world, x *exchange) (*valid, *probl
 	}
 	// report lets a violation through in -validation=report mode.
 	report := func(p *problem.Problem) bool {
-		if s.cfg.Validation != "report" {
+		if !s.reporting() {
 			return false
 		}
 		x.reported = append(x.reported, violationsOf(p)...)
@@ -102,4 +102,10 @@ func ruleOf(status int) string {
 		return "request"
 	}
 	return "contract"
+}
+
+// reporting tells whether violations are let through: -validation report,
+// or a proxy in -upstream-mode report.
+func (s *Server) reporting() bool {
+	return s.cfg.Validation == "report" || (s.upstream != nil && s.cfg.UpstreamMode == "report")
 }

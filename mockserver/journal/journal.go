@@ -32,12 +32,45 @@ type Entry struct {
 	Fault      string              `json:"fault,omitempty"`
 	Lifecycle  string              `json:"lifecycle,omitempty"` // what the token lifecycle decided: live, adopted, renewed, expired, unknown, revoked, wrong-owner
 	Status     int                 `json:"status"`              // 0 when a fault gave no answer
+	Answer     *Answer             `json:"answer,omitempty"`    // what the client got: masked, cut
+	Upstream   bool                `json:"upstream,omitempty"`  // the answer came from the backend (-upstream)
 	DurationMS float64             `json:"durationMs"`
 
 	// What is stored, already masked; Header and Body are made from them
 	// when the journal is read, so that writing an entry costs little.
 	header http.Header
 	body   []byte
+}
+
+// Answer is what an entry keeps of the answer a client got.
+type Answer struct {
+	Status        int               `json:"status"`
+	Header        map[string]string `json:"headers,omitempty"`
+	Body          string            `json:"body,omitempty"`
+	BodyTruncated bool              `json:"bodyTruncated,omitempty"`
+}
+
+// NewAnswer makes what the journal keeps of an answer: credentials
+// masked, the body cut at max bytes, header values at 256 bytes.
+func NewAnswer(status int, header http.Header, body []byte, max int) *Answer {
+	a := &Answer{Status: status, Header: map[string]string{}}
+	for k, vs := range header {
+		v := strings.Join(vs, ", ")
+		if secretHeader(k) || strings.EqualFold(k, "Set-Cookie") {
+			v = Mask(v)
+		}
+		if len(v) > 256 {
+			v = v[:256] + "…"
+		}
+		a.Header[k] = v
+	}
+	if len(body) > max {
+		body, a.BodyTruncated = body[:max], true
+	}
+	b := bytes.Clone(body)
+	MaskBodyInPlace(b)
+	a.Body = string(b)
+	return a
 }
 
 // Journal is a bounded ring of entries, safe for concurrent use.
@@ -128,14 +161,33 @@ func keepHeader(h http.Header) http.Header {
 
 // Filter selects journal entries; zero fields select all.
 type Filter struct {
-	Operation string
-	Since     time.Time
-	Lifecycle string
+	Operation  string
+	Since      time.Time
+	Lifecycle  string
+	Status     int    // 0: any
+	Scenario   string // the applied scenario; "none" for the default answer
+	Validation string // ok, rejected, reported, unchecked
 }
 
 func (f Filter) match(e *Entry) bool {
 	return (f.Operation == "" || e.Operation == f.Operation) && !e.Time.Before(f.Since) &&
-		(f.Lifecycle == "" || e.Lifecycle == f.Lifecycle)
+		(f.Lifecycle == "" || e.Lifecycle == f.Lifecycle) &&
+		(f.Status == 0 || e.Status == f.Status) &&
+		(f.Scenario == "" || e.Scenario == f.Scenario || (f.Scenario == "none" && e.Scenario == "")) &&
+		(f.Validation == "" || e.Validation == f.Validation)
+}
+
+// Count is the number of entries that match f.
+func (j *Journal) Count(f Filter) int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	n := 0
+	for i := range j.ring {
+		if j.ring[i].ID != 0 && f.match(&j.ring[i]) {
+			n++
+		}
+	}
+	return n
 }
 
 // List returns the entries that match f, oldest first.

@@ -14,9 +14,12 @@ import (
 
 // Violation is one broken rule of the contract, at one place.
 type Violation struct {
-	Location string `json:"location"` // JSON pointer, XML path or header name; "" for the whole body
-	Rule     string `json:"rule"`
-	Detail   string `json:"detail"`
+	// Direction is "request" or "answer" for the exchanges of a validating
+	// proxy, "" otherwise (the request's).
+	Direction string `json:"direction,omitempty"`
+	Location  string `json:"location"` // JSON pointer, XML path or header name; "" for the whole body
+	Rule      string `json:"rule"`
+	Detail    string `json:"detail"`
 }
 
 // Problem is an error answered by the mock itself.
@@ -106,6 +109,9 @@ func (p *Problem) XML() []byte {
 		b.WriteString("<errors>")
 		for _, v := range p.Errors {
 			b.WriteString("<error>")
+			if v.Direction != "" {
+				elem(&b, "direction", v.Direction)
+			}
 			elem(&b, "location", v.Location)
 			elem(&b, "rule", v.Rule)
 			elem(&b, "detail", v.Detail)

@@ -42,6 +42,10 @@ type Options struct {
 	// Gate is the decider between explicit choices (header, Prefer,
 	// activations) and rules: the token lifecycle. nil for none.
 	Gate Decider
+	// ExplicitOnly keeps only what a client or a test asks for (header,
+	// Prefer, activations): rules and -fail-rate do not apply. For the
+	// validating proxy, whose answers come from the real backend.
+	ExplicitOnly bool
 }
 
 // Request is what the deciders know of a valid request.
@@ -184,7 +188,9 @@ func NewEngine(set *Set, fx *answers.Set, opts Options) (*Engine, error) {
 	if opts.Gate != nil {
 		e.chain = append(e.chain, opts.Gate)
 	}
-	e.chain = append(e.chain, DeciderFunc(e.fromRules))
+	if !opts.ExplicitOnly {
+		e.chain = append(e.chain, DeciderFunc(e.fromRules))
+	}
 	if opts.StartScenario != "" {
 		if err := e.activate(opts.StartScenario, "", -1, "cli"); err != nil {
 			return nil, fmt.Errorf("-scenario: %w", err)

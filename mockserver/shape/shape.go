@@ -275,7 +275,6 @@ func orNone(s string) string {
 	return s
 }
 
-
 // Key is a short fingerprint of the shape: answers with the same key
 // differ only in values.
 func (s *Shape) Key() string {
