@@ -462,6 +462,9 @@ func TestShutdownEndsTimeoutFaults(t *testing.T) {
 	if err := <-errc; err == nil {
 		t.Error("the timeout fault answered")
 	}
+	// The connection was hijacked, so Close does not wait for the handler
+	// to write its journal entry: wait for the entry itself.
+	waitFor(t, "the journal entry of the faulted request", func() bool { return len(s.Journal().List(journal.Filter{})) == 1 })
 	if e := s.Journal().List(journal.Filter{}); len(e) != 1 || e[0].Fault != "timeout" {
 		t.Errorf("journal: %+v, want the one request ended by its timeout fault", e)
 	}
