@@ -143,7 +143,7 @@ func NewWith(cfg Config, log *slog.Logger, opts Options) (_ *Server, err error) 
 		}
 		s.report = upstream.NewReport()
 		if cfg.Record != "" {
-			if s.recorder, err = upstream.NewRecorder(cfg.Record, w.fixtures); err != nil {
+			if s.recorder, err = upstream.NewRecorder(cfg.Record, cfg.Upstream, w.fixtures, w.realms); err != nil {
 				return nil, err
 			}
 		}

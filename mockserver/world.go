@@ -26,6 +26,7 @@ type world struct {
 	fixtures  *answers.Set
 	scenarios *scenario.Set
 	lifecycle *lifecycle.Config
+	realms    []byte // lifecycle.yaml as read, for record mode
 	specName  string
 	fixName   string
 }
@@ -86,10 +87,15 @@ func loadWorld(cfg Config, src Source) (*world, error) {
 	if err != nil {
 		return nil, err
 	}
-	life, err := loadLifecycle(fsys, fixName, set)
+	realms, err := readOptional(fsys, lifecycle.File)
+	if err != nil {
+		return nil, fmt.Errorf("load token realms: %w", err)
+	}
+	life, err := lifecycle.Load(realms, filepath.Join(fixName, lifecycle.File), set)
 	if err != nil {
 		return nil, err
 	}
+	w.realms = realms
 	w.contract, w.fixtures, w.scenarios, w.lifecycle, w.specName, w.fixName = c, set, scen, life, specName, fixName
 	return w, nil
 }
@@ -102,16 +108,6 @@ func loadScenarios(fsys fs.FS, dir string, set *answers.Set) (*scenario.Set, err
 		return nil, fmt.Errorf("load scenarios: %w", err)
 	}
 	return scenario.Load(data, filepath.Join(dir, answers.ScenariosFile), set)
-}
-
-// loadLifecycle reads lifecycle.yaml of the fixture directory; a directory
-// without one has no realms.
-func loadLifecycle(fsys fs.FS, dir string, set *answers.Set) (*lifecycle.Config, error) {
-	data, err := readOptional(fsys, lifecycle.File)
-	if err != nil {
-		return nil, fmt.Errorf("load token realms: %w", err)
-	}
-	return lifecycle.Load(data, filepath.Join(dir, lifecycle.File), set)
 }
 
 func readOptional(fsys fs.FS, name string) ([]byte, error) {

@@ -30,11 +30,12 @@ import (
 // an operation not seen yet keeps the fixtures the recording started
 // from, and a file with no valid default borrows theirs.
 type Recorder struct {
-	dir  string
-	base *answers.Set
-	mu   sync.Mutex
-	seen map[string]string // operation|shape key -> answer name
-	ops  map[string][]recorded
+	dir    string
+	target string
+	base   *answers.Set
+	mu     sync.Mutex
+	seen   map[string]string // operation|shape key -> answer name
+	ops    map[string][]recorded
 }
 
 type recorded struct {
@@ -54,11 +55,21 @@ const maxRecorded = 100
 // NewRecorder records into dir (created when missing), starting from the
 // fixtures in force; the files are written at once, so that the directory
 // is servable from the start.
-func NewRecorder(dir string, base *answers.Set) (*Recorder, error) {
+func NewRecorder(dir, target string, base *answers.Set, realms []byte) (*Recorder, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("-record %s: %w", dir, err)
 	}
-	r := &Recorder{dir: dir, base: base, seen: map[string]string{}, ops: map[string][]recorded{}}
+	// The token realms the starting fixtures' bindings name come along,
+	// unless the directory has its own.
+	if realms != nil {
+		path := filepath.Join(dir, answers.LifecycleFile)
+		if _, err := os.Stat(path); os.IsNotExist(err) {
+			if err := os.WriteFile(path, realms, 0o644); err != nil {
+				return nil, fmt.Errorf("-record %s: %w", dir, err)
+			}
+		}
+	}
+	r := &Recorder{dir: dir, target: target, base: base, seen: map[string]string{}, ops: map[string][]recorded{}}
 	for _, id := range base.IDs() {
 		if err := r.write(id); err != nil {
 			return nil, err
@@ -207,10 +218,11 @@ func mediaType(h http.Header) string {
 func (r *Recorder) write(op string) error {
 	base := r.base.Operation(op)
 	type fileAnswer struct {
-		Status  int               `yaml:"status"`
-		Invalid string            `yaml:"invalid,omitempty"`
-		Headers map[string]string `yaml:"headers,omitempty"`
-		Body    map[string]string `yaml:"body,omitempty"`
+		Status   int               `yaml:"status"`
+		Recorded string            `yaml:"recorded,omitempty"`
+		Invalid  string            `yaml:"invalid,omitempty"`
+		Headers  map[string]string `yaml:"headers,omitempty"`
+		Body     map[string]string `yaml:"body,omitempty"`
 	}
 	f := struct {
 		Lifecycle *answers.Binding             `yaml:"lifecycle,omitempty"`
@@ -221,21 +233,31 @@ func (r *Recorder) write(op string) error {
 		f.Lifecycle, f.Requests = base.Lifecycle, base.Requests
 	}
 	rec := r.ops[op]
-	if len(rec) == 0 || !r.hasDefault(op) {
-		// Not seen yet, or no valid 2xx yet: the starting fixtures'
-		// answers keep the file servable.
-		if base != nil {
-			for name, a := range base.Answers {
-				fa := fileAnswer{Status: a.Status, Invalid: a.Invalid, Body: a.Raw, Headers: map[string]string{}}
-				for k := range a.Header {
-					fa.Headers[k] = a.Header.Get(k)
-				}
-				f.Answers[name] = fa
+	keep := func(name string) bool { // a starting answer the file still needs
+		switch {
+		case len(rec) == 0:
+			return true // not seen yet: the starting fixtures as they are
+		case name == answers.DefaultAnswer:
+			return !r.hasDefault(op) // no valid 2xx recorded yet
+		case base.Lifecycle != nil:
+			return slices.Contains(slices.Collect(maps.Values(base.Lifecycle.Answers)), name) // the lifecycle's refusals
+		}
+		return false
+	}
+	if base != nil {
+		for name, a := range base.Answers {
+			if !keep(name) {
+				continue
 			}
+			fa := fileAnswer{Status: a.Status, Invalid: a.Invalid, Body: a.Raw, Headers: map[string]string{}}
+			for k := range a.Header {
+				fa.Headers[k] = a.Header.Get(k)
+			}
+			f.Answers[name] = fa
 		}
 	}
 	for _, a := range rec {
-		fa := fileAnswer{Status: a.status, Invalid: a.invalid, Headers: a.headers}
+		fa := fileAnswer{Status: a.status, Recorded: "from " + r.target, Invalid: a.invalid, Headers: a.headers}
 		if a.media != "" {
 			fa.Body = map[string]string{a.media: a.body}
 		}
