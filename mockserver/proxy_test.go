@@ -247,3 +247,41 @@ func TestProxyRecord(t *testing.T) {
 }
 
 func journalAll() journal.Filter { return journal.Filter{} }
+
+// A scenario asked for explicitly applies to real traffic: a drift to the
+// backend's answer, a fault to the connection; the control header is not
+// forwarded.
+func TestProxyInjectsScenarios(t *testing.T) {
+	var seen []string
+	var mu sync.Mutex
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Header.Get("X-Mock-Scenario"))
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/xml")
+		_, _ = io.WriteString(w, okXML)
+	}))
+	t.Cleanup(backend.Close)
+	_, ts := proxyServer(t, backend.URL, "report", "")
+	got := do(t, ts, validate(seedValidateJSON, map[string]string{"Content-Type": "application/json", "Accept": "application/xml", "X-Mock-Scenario": "drift-order"}))
+	if got.status != 200 || !strings.HasPrefix(strings.SplitN(got.body, "><", 2)[1], "SecurityToken>") {
+		t.Errorf("drift-order on real traffic: %d %s", got.status, got.body)
+	}
+	if got.header.Get("X-Mock-Scenario-Applied") != "drift-order" {
+		t.Errorf("X-Mock-Scenario-Applied %q", got.header.Get("X-Mock-Scenario-Applied"))
+	}
+	req, _ := http.NewRequest(http.MethodPut, ts.URL+validatePath, strings.NewReader(seedValidateJSON))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Mock-Scenario", "reset")
+	if res, err := http.DefaultClient.Do(req); err == nil {
+		res.Body.Close()
+		t.Errorf("reset on real traffic answered %d", res.StatusCode)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, h := range seen {
+		if h != "" {
+			t.Errorf("the backend saw X-Mock-Scenario: %s", h)
+		}
+	}
+}

@@ -113,6 +113,7 @@ func (c *Client) Forward(ctx context.Context, req *http.Request, body []byte) (*
 	}
 	out.Header = req.Header.Clone()
 	removeHop(out.Header)
+	out.Header.Del("X-Mock-Scenario") // the mock's own control, not the backend's
 	if ip, _, err := net.SplitHostPort(req.RemoteAddr); err == nil {
 		if prior := out.Header.Get("X-Forwarded-For"); prior != "" {
 			ip = prior + ", " + ip
