@@ -89,7 +89,7 @@ func TestFixtureMistakesFirstLine(t *testing.T) {
 			nil},
 		{"a misspelt field", "ValidateToken.yaml",
 			replace("    status: 500\n", "    statuss: 500\n"),
-			[]string{fmt.Sprintf("ValidateToken.yaml: line %d: answers.server-error: unknown field statuss (known: status, headers, body, invalid)", lineOf(t, validateYAML, "    status: 500\n"))},
+			[]string{fmt.Sprintf("ValidateToken.yaml: line %d: answers.server-error: unknown field statuss (known: status, headers, body, invalid, recorded)", lineOf(t, validateYAML, "    status: 500\n"))},
 			[]string{"struct", `yaml:\"`}},
 	}
 	for _, tc := range tests {

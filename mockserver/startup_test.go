@@ -149,7 +149,7 @@ func TestStartupRefusesBadFixtures(t *testing.T) {
   default:
     status: 200
     bodies: {}
-`, []string{"RenewLoginToken.yaml", "line 4: answers.default: unknown field bodies (known: status, headers, body, invalid)"}},
+`, []string{"RenewLoginToken.yaml", "line 4: answers.default: unknown field bodies (known: status, headers, body, invalid, recorded)"}},
 		{"unknown placeholder", "RenewLoginToken.yaml", `answers:
   default:
     status: 200

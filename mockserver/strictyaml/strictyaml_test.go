@@ -37,9 +37,9 @@ func TestDecodeNamesMistakesForAPerson(t *testing.T) {
 		want      []string // each a whole line of the error
 	}{
 		{"unknown field", "answers:\n  default:\n    statuss: 200\n",
-			[]string{"f.yaml: line 3: answers.default: unknown field statuss (known: status, headers, body, invalid)"}},
+			[]string{"f.yaml: line 3: answers.default: unknown field statuss (known: status, headers, body)"}},
 		{"two mistakes, two lines", "answers:\n  a: {statuss: 1}\n  b: {status: many}\n",
-			[]string{"f.yaml: line 2: answers.a: unknown field statuss (known: status, headers, body, invalid)",
+			[]string{"f.yaml: line 2: answers.a: unknown field statuss (known: status, headers, body)",
 				`f.yaml: line 3: answers.b.status: want a whole number, not "many"`}},
 		{"a mapping where a text goes", "answers:\n  a:\n    body:\n      application/json: {token: x}\n",
 			[]string{"f.yaml: line 4: answers.a.body.application/json: want a text, not a mapping"}},
