@@ -54,6 +54,8 @@ func TestAdminAnswersMatchAdminSpec(t *testing.T) {
 		{"ListTokens", http.MethodGet, "/__mock/tokens", "", 200},
 		{"ListTokens", http.MethodGet, "/__mock/tokens?realm=appspace&state=live", "", 200},
 		{"ListTokens", http.MethodGet, "/__mock/tokens?state=old", "", 400},
+		{"ListTokens", http.MethodGet, "/__mock/tokens?limit=1", "", 200},
+		{"ListTokens", http.MethodGet, "/__mock/tokens?limit=0", "", 400},
 		{"ExpireToken", http.MethodPost, "/__mock/tokens/expire", `{"realm":"appspace","token":"tok-admin-test-0001"}`, 200},
 		{"RevokeToken", http.MethodPost, "/__mock/tokens/revoke", `{"realm":"appspace","token":"tok-admin-test-0001"}`, 200},
 		{"RevokeToken", http.MethodPost, "/__mock/tokens/revoke", `{"realm":"appspace","token":"never-seen"}`, 404},
