@@ -100,6 +100,12 @@ spec-lint:
 wcf-check:
 	./contracttests/wcfclient/run.sh
 
+.PHONY: dotnet-golden
+## dotnet-golden: the contract suite's XML oracle written anew by the real .NET serializers
+## (Mono, installed from Debian when missing) into contracttests/testdata/dotnet (committed)
+dotnet-golden:
+	./contracttests/wcfclient/golden.sh
+
 # ---- container image ------------------------------------------------------
 # FROM scratch around a static binary built here: no base image to pull.
 IMAGE         ?= tokenmock:latest

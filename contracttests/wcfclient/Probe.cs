@@ -1,7 +1,8 @@
 // A real WCF DataContract client (Mono's DataContractSerializer and
 // DataContractJsonSerializer) with the AppSpace data contracts: it sends
 // ValidateToken in XML and JSON as .NET writes them and checks that every
-// member of the answers reads back. Run by make wcf-check.
+// member of the answers reads back. Run by make wcf-check; the data
+// contracts are in Contracts.cs.
 using System;
 using System.Collections.Generic;
 using System.IO;
@@ -11,25 +12,6 @@ using System.Runtime.Serialization.Json;
 using System.Text;
 using M = Nexus.AppSpace.Service.Contract.Messages;
 using T = Nexus.AppSpace.Service.Contract.Messages.Token;
-
-namespace Nexus.AppSpace.Service.Contract.Messages {
-  [DataContract(Namespace="http://schemas.datacontract.org/2004/07/Nexus.AppSpace.Service.Contract.Messages")]
-  public class Authentication { [DataMember] public string API; [DataMember] public string AccountId; [DataMember] public string Password; [DataMember] public string SecurityToken; [DataMember] public string Username; }
-  [DataContract(Namespace="http://schemas.datacontract.org/2004/07/Nexus.AppSpace.Service.Contract.Messages")]
-  public class RequestBase { [DataMember] public Authentication Authentication; }
-  [DataContract(Namespace="http://schemas.datacontract.org/2004/07/Nexus.AppSpace.Service.Contract.Messages")]
-  public class Error { [DataMember] public string Code; [DataMember] public string Message; [DataMember] public string StackTrace; }
-  [DataContract(Namespace="http://schemas.datacontract.org/2004/07/Nexus.AppSpace.Service.Contract.Messages")]
-  public enum Status { [EnumMember] Failure = 0, [EnumMember] Success = 1 }
-  [DataContract(Namespace="http://schemas.datacontract.org/2004/07/Nexus.AppSpace.Service.Contract.Messages")]
-  public class ResponseBase { [DataMember] public string DebugMessage; [DataMember] public List<Error> Errors; [DataMember] public Status Status; }
-}
-namespace Nexus.AppSpace.Service.Contract.Messages.Token {
-  [DataContract(Namespace="http://schemas.datacontract.org/2004/07/Nexus.AppSpace.Service.Contract.Messages.Token")]
-  public class TokenRequest : M.RequestBase {}
-  [DataContract(Namespace="http://schemas.datacontract.org/2004/07/Nexus.AppSpace.Service.Contract.Messages.Token")]
-  public class TokenResponse : M.ResponseBase { [DataMember] public string SecurityToken; }
-}
 
 public static class Probe {
   static int failures = 0;

@@ -3,15 +3,11 @@
 # Needs Debian's mono-mcs and mono-runtime (installed here when missing).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-if ! command -v mcs >/dev/null || ! command -v mono >/dev/null; then
-	sudo=""
-	[ "$(id -u)" -eq 0 ] || sudo="sudo"
-	$sudo apt-get install -y -q --no-install-recommends mono-mcs mono-runtime \
-		libmono-system-runtime-serialization4.0-cil libmono-system-xml4.0-cil >/dev/null
-fi
+. contracttests/wcfclient/mono.sh
+need_mono
 out=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$out"' EXIT
-mcs -nologo -r:System.Runtime.Serialization.dll -r:System.Xml.dll contracttests/wcfclient/Probe.cs -out:"$out/probe.exe"
+mcs -nologo -r:System.Runtime.Serialization.dll -r:System.Xml.dll contracttests/wcfclient/Probe.cs contracttests/wcfclient/Contracts.cs -out:"$out/probe.exe"
 go build -o "$out/mockserver" ./cmd/mockserver
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 18099)
 "$out/mockserver" -addr "127.0.0.1:$port" 2>/dev/null &
