@@ -58,7 +58,7 @@ func (s *Suite) Positive() []Check {
 				if s.Mock {
 					want = 2
 				}
-				CheckAnswer(r, req, resp, want)
+				s.CheckAnswer(r, req, resp, want)
 				// Without Accept, the answer comes in the request's own format.
 				if accept == "" && slices.Contains(sm.Op.ResponseTypes, sm.MediaType) && resp.Status/100 == 2 {
 					if got := mediaOf(resp.Header); got != sm.MediaType {
@@ -115,7 +115,7 @@ func (s *Suite) want4xx(name string, req Request) Check {
 			r.Errorf("%s: %v", Describe(req), err)
 			return
 		}
-		CheckAnswer(r, req, resp, 4)
+		s.CheckAnswer(r, req, resp, 4)
 	}}
 }
 
@@ -319,7 +319,7 @@ func (s *Suite) MockOnly() []Check {
 					if resp.Status != code {
 						r.Errorf("%s: status %d, want %d", Describe(req), resp.Status, code)
 					}
-					CheckAnswer(r, req, resp, 0)
+					s.CheckAnswer(r, req, resp, 0)
 				}})
 			}
 		}

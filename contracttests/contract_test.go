@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -66,8 +67,12 @@ func run(m *testing.M) int {
 	if mock {
 		hint = " (set " + contracttests.EnvBaseURL + " to check another server)"
 	}
-	fmt.Fprintf(os.Stderr, "contract suite\n  target:  %s%s\n  spec:    %s\n  %s: %s\n  %s: %s\n  samples: %d\n",
-		target, hint, specName(), contracttests.EnvAuthtoken, setOrNot(contracttests.EnvAuthtoken),
+	var roots []string
+	for _, r := range suite.Oracle.Roots() {
+		roots = append(roots, r.Local)
+	}
+	fmt.Fprintf(os.Stderr, "contract suite\n  target:  %s%s\n  spec:    %s\n  oracle:  XML as .NET writes %s (contracttests/testdata/dotnet)\n  %s: %s\n  %s: %s\n  samples: %d\n",
+		target, hint, specName(), strings.Join(roots, ", "), contracttests.EnvAuthtoken, setOrNot(contracttests.EnvAuthtoken),
 		contracttests.EnvCompareURL, setOrNot(contracttests.EnvCompareURL), len(suite.Samples))
 	code := m.Run()
 	checks := "checks"
@@ -163,7 +168,7 @@ func TestGeneratedRequests(t *testing.T) {
 				} else if resp.Status >= 500 {
 					rt.Errorf("%s: status %d for a valid request", contracttests.Describe(req), resp.Status)
 				}
-				contracttests.CheckAnswer(rt, req, resp, want)
+				suite.CheckAnswer(rt, req, resp, want)
 			})
 		})
 		t.Run(key+"/invalid", func(t *testing.T) {
@@ -180,7 +185,7 @@ func TestGeneratedRequests(t *testing.T) {
 				if err != nil {
 					rt.Fatalf("%s: %v", contracttests.Describe(req), err)
 				}
-				contracttests.CheckAnswer(rt, req, resp, 4)
+				suite.CheckAnswer(rt, req, resp, 4)
 			})
 		})
 	}

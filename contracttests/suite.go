@@ -4,6 +4,9 @@
 // fixtures' sample requests, not written per endpoint, and answers are
 // validated with the same machinery the mock uses (kin-openapi, and the
 // schema-guided XML decoder for namespaces, member order, i:nil, enums).
+// XML answers are judged a second time by an oracle of the suite's own
+// (dotnetxml), learnt from bodies the real .NET serializer wrote: a bug
+// of the mock's decoder, or of the spec, is not shared by that judge.
 //
 // The checks are plain functions over a Reporter, so that the package's
 // own tests can run them against a deliberately broken server and see
@@ -27,6 +30,7 @@ import (
 	"time"
 
 	tokenmock "github.com/tokenmock/tokenmock"
+	"github.com/tokenmock/tokenmock/contracttests/dotnetxml"
 	"github.com/tokenmock/tokenmock/fixtures"
 	"github.com/tokenmock/tokenmock/mockserver/answers"
 	"github.com/tokenmock/tokenmock/mockserver/contract"
@@ -56,6 +60,8 @@ type Suite struct {
 	// Mock is true when the target is tokenmock: checks of mock-only
 	// features (scenarios) run only then.
 	Mock bool
+	// Oracle judges XML answers by what .NET writes (the goldens).
+	Oracle *dotnetxml.Oracle
 }
 
 // Sample is a valid request body of an operation.
@@ -92,6 +98,10 @@ func New(c *contract.Contract, baseURL string, mock bool) (*Suite, error) {
 	if s.Authtoken == "" {
 		s.Authtoken = "QSDK 3f9a1c47e2b85d60c3a91f7e4b28d05a"
 	}
+	var err error
+	if s.Oracle, err = loadOracle(); err != nil {
+		return nil, err
+	}
 	for _, op := range c.Operations {
 		rb := op.Route.Operation.RequestBody
 		if rb == nil || rb.Value == nil {
@@ -125,6 +135,11 @@ func New(c *contract.Contract, baseURL string, mock bool) (*Suite, error) {
 			}
 		}
 	}
+	golden, err := goldenSamples(c)
+	if err != nil {
+		return nil, fmt.Errorf("the .NET goldens: %w", err)
+	}
+	s.Samples = append(s.Samples, golden...)
 	slices.SortStableFunc(s.Samples, func(a, b Sample) int {
 		return strings.Compare(a.Op.ID+a.MediaType+a.Name, b.Op.ID+b.MediaType+b.Name)
 	})
@@ -256,8 +271,9 @@ func kindOf(mt string) string {
 // CheckAnswer reports every way an answer breaks the contract: a status
 // the operation does not document, a Content-Type other than the one
 // asked for, a body or required header that does not match the spec.
-// wantClass, when not 0, is the status class expected (2 or 4).
-func CheckAnswer(r Reporter, req Request, resp *Response, wantClass int) {
+// wantClass, when not 0, is the status class expected (2 or 4). An XML
+// body is also judged by the .NET oracle (rules [dotnet:...]).
+func (s *Suite) CheckAnswer(r Reporter, req Request, resp *Response, wantClass int) {
 	r.Helper()
 	where := fmt.Sprintf("%s %d", kindOf(mediaOf(resp.Header)), resp.Status)
 	fail := func(format string, args ...any) {
@@ -285,6 +301,7 @@ func CheckAnswer(r Reporter, req Request, resp *Response, wantClass int) {
 	} else if err != nil {
 		fail("%v", err)
 	}
+	s.checkDotnet(r, fail, req, resp)
 }
 
 func mediaOf(h http.Header) string {

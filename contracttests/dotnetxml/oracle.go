@@ -43,12 +43,12 @@ type Oracle struct {
 // of TokenResponse, the items of Errors, the members of one Error.
 type elem struct {
 	name     xml.Name
-	golden   string // the first golden it was seen in, named in findings
-	nillable bool   // some golden writes it as i:nil="true"
-	text     bool   // some golden writes text in it
-	complex  bool   // some golden writes elements in it
-	repeats  bool   // some golden writes it several times in a row (a list's items)
-	optional bool   // some golden leaves it out where its parent has content
+	golden   string   // the first golden it was seen in, named in findings
+	nillable bool     // some golden writes it as i:nil="true"
+	text     bool     // some golden writes text in it
+	complex  bool     // some golden writes elements in it
+	repeats  bool     // some golden writes it several times in a row (a list's items)
+	optional bool     // some golden leaves it out where its parent has content
 	values   []string // the texts the goldens write in it
 	enum     []string
 	enumFrom string // the schema file naming the enum
