@@ -242,3 +242,39 @@ func TestMockReadsDotnetGoldens(t *testing.T) {
 		})
 	}
 }
+
+// What judging one XML answer costs: the spec's validation through the
+// mock's decoder (the baseline) and the .NET oracle, on .NET's own
+// success answer and on its answer with two errors.
+func BenchmarkJudgeXMLAnswer(b *testing.B) {
+	c, err := contracttests.LoadContract()
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := contracttests.New(c, "http://127.0.0.1:0", true)
+	if err != nil {
+		b.Fatal(err)
+	}
+	op := c.Operation("ValidateToken")
+	header := http.Header{"Content-Type": {"application/xml; charset=utf-8"}}
+	for _, name := range []string{"TokenResponse.success.xml", "TokenResponse.two-errors.xml"} {
+		body, err := fs.ReadFile(contracttests.DotnetGoldens(), name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(name+"/spec+xmlcodec", func(b *testing.B) {
+			for b.Loop() {
+				if err := op.ValidateResponse(context.Background(), 200, header, body); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(name+"/dotnet-oracle", func(b *testing.B) {
+			for b.Loop() {
+				if f := s.Oracle.Check(body, tokenResponse); len(f) > 0 {
+					b.Fatal(f)
+				}
+			}
+		})
+	}
+}
