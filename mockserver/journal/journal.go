@@ -35,11 +35,21 @@ type Entry struct {
 	Answer     *Answer             `json:"answer,omitempty"`    // what the client got: masked, cut
 	Upstream   bool                `json:"upstream,omitempty"`  // the answer came from the backend (-upstream)
 	DurationMS float64             `json:"durationMs"`
+	AnswerType string              `json:"answerType,omitempty"` // the media type of the answer's body
+	Answer     string              `json:"answer,omitempty"`     // the answer's body as chosen (a fault may cut it on the wire)
+	AnswerCut  bool                `json:"answerTruncated,omitempty"`
 
 	// What is stored, already masked; Header and Body are made from them
 	// when the journal is read, so that writing an entry costs little.
 	header http.Header
 	body   []byte
+	answer []byte
+}
+
+// SetAnswer gives the entry the body of the answer, of media type
+// mediaType; Add cuts and masks it as it does the request's body.
+func (e *Entry) SetAnswer(mediaType string, body []byte) {
+	e.AnswerType, e.answer = mediaType, body
 }
 
 // Answer is what an entry keeps of the answer a client got.
@@ -82,6 +92,11 @@ type Journal struct {
 	full    bool
 	seq     uint64
 	bodyMax int
+
+	// Followers of the journal (see Watch): with none, adding an entry
+	// does no work for them.
+	watchers       []*Watcher
+	clearedThrough uint64 // the last ID emptied by Clear
 }
 
 // New returns a journal of size entries (0 keeps none) that keeps at most
@@ -111,17 +126,30 @@ func (j *Journal) Add(e Entry, header http.Header, body []byte) {
 	body = bytes.Clone(body)
 	MaskBodyInPlace(body)
 	e.header, e.body = header, body
+	if e.answer != nil {
+		if len(e.answer) > j.bodyMax {
+			e.answer, e.AnswerCut = e.answer[:j.bodyMax], true
+		}
+		e.answer = bytes.Clone(e.answer)
+		MaskBodyInPlace(e.answer)
+	}
 	j.mu.Lock()
 	j.seq++
 	e.ID = j.seq
 	if len(j.ring) < j.size {
 		j.ring = append(j.ring, e)
 	} else {
+		if len(j.watchers) > 0 {
+			j.leaving(&j.ring[j.next])
+		}
 		j.ring[j.next] = e
 	}
 	j.next++
 	if j.next == j.size {
 		j.next, j.full = 0, true
+	}
+	if len(j.watchers) > 0 {
+		j.wakeWatchers()
 	}
 	j.mu.Unlock()
 }
@@ -203,15 +231,22 @@ func (j *Journal) List(f Filter) []Entry {
 	out := all[:0]
 	for _, e := range all {
 		if f.match(&e) {
-			e.Header = make(map[string]string, len(e.header))
-			for k, vs := range e.header {
-				e.Header[k] = strings.Join(vs, ", ")
-			}
-			e.Body = string(e.body)
-			out = append(out, e)
+			out = append(out, e.Listed())
 		}
 	}
 	return out
+}
+
+// Listed is the entry as listings show it, headers and bodies as text
+// (Watcher.Next gives entries as stored: cheaper when only their summary
+// is wanted).
+func (e Entry) Listed() Entry {
+	e.Header = make(map[string]string, len(e.header))
+	for k, vs := range e.header {
+		e.Header[k] = strings.Join(vs, ", ")
+	}
+	e.Body, e.Answer = string(e.body), string(e.answer)
+	return e
 }
 
 // Clear empties the journal.
@@ -219,6 +254,10 @@ func (j *Journal) Clear() {
 	j.mu.Lock()
 	j.ring = make([]Entry, 0, min(j.size, 16))
 	j.next, j.full = 0, false
+	j.clearedThrough = j.seq
+	if len(j.watchers) > 0 {
+		j.clearedForWatchers()
+	}
 	j.mu.Unlock()
 }
 
