@@ -48,8 +48,11 @@ func TestSpecsSayWhatTheyNeed(t *testing.T) {
 	if scheme == nil || scheme.Value.Type != "http" || scheme.Value.Scheme != "bearer" {
 		t.Errorf("admin.yaml declares no bearer scheme adminToken: %+v", scheme)
 	}
-	if len(admin.Security) != 2 || len(admin.Security[0]["adminToken"]) != 0 || len(admin.Security[1]) != 0 {
-		t.Errorf("admin.yaml security: %v, want adminToken or nothing", admin.Security)
+	if len(admin.Security) != 3 || admin.Security[0]["adminToken"] == nil || admin.Security[1]["dashboardSession"] == nil || len(admin.Security[2]) != 0 {
+		t.Errorf("admin.yaml security: %v, want adminToken, the dashboard's cookie, or nothing", admin.Security)
+	}
+	if cookie := admin.Components.SecuritySchemes["dashboardSession"]; cookie == nil || cookie.Value.In != "cookie" || cookie.Value.Name != "tokenmock_admin" {
+		t.Errorf("admin.yaml declares no cookie scheme dashboardSession for tokenmock_admin: %+v", cookie)
 	}
 	if sec := api.Paths.Find("/api/v1/token/request").Put.Security; sec == nil || len(*sec) != 0 {
 		t.Errorf("ValidateToken security: %v, want an explicit security: []", sec)

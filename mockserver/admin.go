@@ -82,6 +82,7 @@ func (s *Server) adminRoutes(g *echo.Group) {
 		}},
 		{http.MethodPost, "/tokens/expire", func(c echo.Context) error { return s.changeToken(c, "expired", s.gate.Expire) }},
 		{http.MethodPost, "/tokens/revoke", func(c echo.Context) error { return s.changeToken(c, "revoked", s.gate.Revoke) }},
+		{http.MethodGet, "/requests/stream", s.streamRequests},
 		{http.MethodGet, "/reload", func(c echo.Context) error { return c.JSON(http.StatusOK, s.ReloadStatus()) }},
 		{http.MethodPost, "/reload", func(c echo.Context) error {
 			if err := s.Reload("admin API"); err != nil {
@@ -92,6 +93,7 @@ func (s *Server) adminRoutes(g *echo.Group) {
 			return c.JSON(http.StatusOK, s.ReloadStatus())
 		}},
 	}
+	routes = append(routes, s.dashboardRoutes()...)
 	allow := map[string][]string{}
 	for _, r := range routes {
 		g.Add(r.method, r.path, r.h)
@@ -157,16 +159,23 @@ func readAdminJSON(c echo.Context, v any, optional bool, shape string) *problem.
 	return nil
 }
 
-// adminAuth requires Authorization: Bearer -admin-token, when one is set.
+// adminAuth requires Authorization: Bearer -admin-token, when one is set,
+// or the dashboard's session cookie (set by its login form). The
+// dashboard's login form and its script and style sheet are open; its
+// page answers the login form instead of a problem.
 func (s *Server) adminAuth(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if s.cfg.AdminToken == "" {
+		req := c.Request()
+		if s.cfg.AdminToken == "" || s.dash.openPath(req.URL.Path) || s.dash.hasSession(req) {
 			return next(c)
 		}
-		scheme, got, _ := strings.Cut(c.Request().Header.Get("Authorization"), " ")
+		scheme, got, _ := strings.Cut(req.Header.Get("Authorization"), " ")
 		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(s.cfg.AdminToken)) != 1 {
+			if req.Method == http.MethodGet && req.URL.Path == AdminPrefix+"/ui" {
+				return s.uiLoginPage(c, http.StatusUnauthorized, false)
+			}
 			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="tokenmock admin"`)
-			return adminProblem(c, problem.New(http.StatusUnauthorized, "the admin API needs Authorization: Bearer <the -admin-token>"))
+			return adminProblem(c, problem.New(http.StatusUnauthorized, "the admin API needs Authorization: Bearer <the -admin-token> (or, in a browser, the dashboard's login at "+AdminPrefix+"/ui)"))
 		}
 		return next(c)
 	}
@@ -430,16 +439,24 @@ func (s *Server) seedToken(c echo.Context) error {
 
 func (s *Server) changeToken(c echo.Context, what string, f func(realm, token string) (lifecycle.Token, error)) error {
 	var req struct {
-		Realm string `json:"realm"`
-		Token string `json:"token"`
+		Realm string  `json:"realm"`
+		Token string  `json:"token"`
+		ID    *uint64 `json:"id"`
 	}
-	if p := readAdminJSON(c, &req, false, `{"realm": "...", "token": "..."}`); p != nil {
+	if p := readAdminJSON(c, &req, false, `{"realm": "...", "token": "..."} or {"realm": "...", "id": N}`); p != nil {
 		return adminProblem(c, p)
 	}
-	if req.Realm == "" || req.Token == "" {
-		return adminProblem(c, problem.New(http.StatusBadRequest, "realm and token are required", problem.Violation{Location: "/token", Rule: "required", Detail: "give both realm and token"}))
+	if req.Realm == "" || (req.Token == "") == (req.ID == nil) {
+		return adminProblem(c, problem.New(http.StatusBadRequest, "realm and one of token or id are required", problem.Violation{Location: "/token", Rule: "required", Detail: "give the realm and either the token or its id (as listed)"}))
 	}
-	t, err := f(req.Realm, req.Token)
+	var err error
+	if req.ID != nil {
+		req.Token, err = s.gate.ByID(req.Realm, *req.ID)
+	}
+	var t lifecycle.Token
+	if err == nil {
+		t, err = f(req.Realm, req.Token)
+	}
 	switch {
 	case errors.Is(err, lifecycle.ErrNoToken):
 		return adminProblem(c, problem.New(http.StatusNotFound, err.Error()))

@@ -59,6 +59,12 @@ func TestAdminAnswersMatchAdminSpec(t *testing.T) {
 		{"ExpireToken", http.MethodPost, "/__mock/tokens/expire", `{"realm":"appspace","token":"tok-admin-test-0001"}`, 200},
 		{"RevokeToken", http.MethodPost, "/__mock/tokens/revoke", `{"realm":"appspace","token":"tok-admin-test-0001"}`, 200},
 		{"RevokeToken", http.MethodPost, "/__mock/tokens/revoke", `{"realm":"appspace","token":"never-seen"}`, 404},
+		{"ExpireToken", http.MethodPost, "/__mock/tokens/expire", `{"realm":"appspace","id":99999}`, 404},
+		{"ExpireToken", http.MethodPost, "/__mock/tokens/expire", `{"realm":"appspace"}`, 400},
+		{"StreamRequests", http.MethodGet, "/__mock/requests/stream?colour=red", "", 400},
+		{"DashboardPanel", http.MethodGet, "/__mock/ui/panels/nope", "", 404},
+		{"DashboardRequest", http.MethodGet, "/__mock/ui/requests/x", "", 400},
+		{"DashboardStatic", http.MethodGet, "/__mock/ui/static/nope.js", "", 404},
 		{"ClearTokens", http.MethodDelete, "/__mock/tokens", "", 204},
 		{"ReloadStatus", http.MethodGet, "/__mock/reload", "", 200},
 		{"Reload", http.MethodPost, "/__mock/reload", "", 200},
@@ -93,6 +99,8 @@ func TestAdminWrongMethodAndPath(t *testing.T) {
 		{http.MethodGet, "/__mock/scenarios/slow/activate", 405, "POST"},
 		{http.MethodPatch, "/__mock/clock", 405, "DELETE, GET, POST"},
 		{http.MethodGet, "/__mock/nothing", 404, ""},
+		{http.MethodPut, "/__mock/ui", 405, "GET"},
+		{http.MethodPost, "/__mock/requests/stream", 405, "GET"},
 	}
 	for _, tc := range tests {
 		got := do(t, ts, request{tc.method, tc.path, "", nil})

@@ -56,6 +56,7 @@ type Server struct {
 	upstream *upstream.Client
 	report   *upstream.Report
 	recorder *upstream.Recorder
+	dash    dashState // the page at /__mock/ui and its live stream
 
 	echo *echo.Echo
 	http *http.Server
@@ -152,6 +153,7 @@ func NewWith(cfg Config, log *slog.Logger, opts Options) (_ *Server, err error) 
 		return nil, err
 	}
 	s.world.Store(w)
+	s.dash.init(cfg)
 	s.reloads.loaded = clk.Now()
 	s.stopping, s.stop = context.WithCancel(context.Background())
 	s.echo = s.newEcho()
@@ -214,7 +216,7 @@ func (s *Server) newEcho() *echo.Echo {
 	e.HTTPErrorHandler = s.echoError
 	e.Use(s.recoverPanics, s.limitHeaders)
 	if s.cfg.Admin {
-		s.adminRoutes(e.Group(AdminPrefix, s.adminAuth))
+		s.adminRoutes(e.Group(AdminPrefix, s.sameOrigin, s.adminAuth))
 	}
 	e.Any("/*", s.serve)
 	// Methods Echo does not route itself (PROPFIND, FOO) reach the

@@ -75,6 +75,9 @@ func (j *Journal) Watch(after uint64, match func(*Entry) bool) *Watcher {
 func (j *Journal) Tail(n int, match func(*Entry) bool) uint64 {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	if n <= 0 {
+		return j.seq
+	}
 	for i := len(j.ring) - 1; i >= 0; i-- {
 		e := j.at(i)
 		if match == nil || match(e) {

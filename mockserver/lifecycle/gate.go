@@ -222,6 +222,7 @@ func (g *Gate) check(b *Binding, value, owner string, checkOwner bool, now time.
 
 // Token is a token as the admin API shows it.
 type Token struct {
+	ID           uint64    `json:"id"` // names the token in the admin API without showing it
 	Realm        string    `json:"realm"`
 	Token        string    `json:"token"`
 	Owner        string    `json:"owner"`
@@ -232,7 +233,7 @@ type Token struct {
 }
 
 func (g *Gate) view(r *record, rm *Realm, now time.Time, masked bool) Token {
-	t := Token{Realm: r.realm, Token: r.value, Owner: r.owner, Issued: r.issued.UTC(), LastActivity: r.last.UTC()}
+	t := Token{ID: r.id, Realm: r.realm, Token: r.value, Owner: r.owner, Issued: r.issued.UTC(), LastActivity: r.last.UTC()}
 	if rm != nil {
 		t.State, t.Expires = r.state(rm, now), r.expires(rm).UTC()
 	}
@@ -340,6 +341,22 @@ func (g *Gate) change(realm, token string, f func(*record, time.Time)) (Token, e
 	}
 	f(r, now)
 	return g.view(r, rm, now, true), nil
+}
+
+// ByID is the token of a realm that the store numbers id (Token.ID): the
+// admin API and the dashboard act on a listed token, which they only see
+// masked, by its number.
+func (g *Gate) ByID(realm string, id uint64) (string, error) {
+	if _, err := g.realm(realm); err != nil {
+		return "", err
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	r := g.store.byID[id]
+	if r == nil || r.realm != realm {
+		return "", fmt.Errorf("%w %d in realm %s", ErrNoToken, id, realm)
+	}
+	return r.value, nil
 }
 
 // Clear empties every realm.

@@ -10,6 +10,7 @@ const DefaultMaxTokens = 100_000
 
 // record is one token of a realm.
 type record struct {
+	id                  uint64 // the store's number for it: the admin API names a token by it without showing it
 	realm, value, owner string
 	issued, last        time.Time
 	forced              time.Time // expired through the admin API; zero: not
@@ -27,6 +28,8 @@ type key struct{ realm, value string }
 type store struct {
 	max    int
 	tokens map[key]*record
+	byID   map[uint64]*record
+	seq    uint64
 	live   list.List // front: most recently active
 	dead   list.List // revoked or force-expired, oldest at the back
 }
@@ -35,7 +38,7 @@ func newStore(max int) *store {
 	if max <= 0 {
 		max = DefaultMaxTokens
 	}
-	return &store{max: max, tokens: map[key]*record{}}
+	return &store{max: max, tokens: map[key]*record{}, byID: map[uint64]*record{}}
 }
 
 func (s *store) get(realm, value string) *record { return s.tokens[key{realm, value}] }
@@ -53,9 +56,11 @@ func (s *store) add(realm, value, owner string, now time.Time) *record {
 		}
 		s.remove(back.Value.(*record))
 	}
-	r := &record{realm: realm, value: value, owner: owner, issued: now, last: now}
+	s.seq++
+	r := &record{id: s.seq, realm: realm, value: value, owner: owner, issued: now, last: now}
 	r.el = s.live.PushFront(r)
 	s.tokens[key{realm, value}] = r
+	s.byID[r.id] = r
 	return r
 }
 
@@ -66,6 +71,7 @@ func (s *store) remove(r *record) {
 		s.live.Remove(r.el)
 	}
 	delete(s.tokens, key{r.realm, r.value})
+	delete(s.byID, r.id)
 }
 
 // touch records activity on a live token.
@@ -87,6 +93,7 @@ func (s *store) kill(r *record) {
 
 func (s *store) clear() {
 	s.tokens = map[key]*record{}
+	s.byID = map[uint64]*record{}
 	s.live.Init()
 	s.dead.Init()
 }

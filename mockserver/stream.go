@@ -1,0 +1,232 @@
+package mockserver
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tokenmock/tokenmock/mockserver/journal"
+	"github.com/tokenmock/tokenmock/mockserver/problem"
+)
+
+// The journal's live stream, GET /__mock/requests/stream: Server-Sent
+// Events, one "request" event per journal entry (its ID as the event's id),
+// a "missed" event where entries went by that the client could not be
+// sent, a "cleared" event when the journal is emptied. It follows the
+// journal (journal.Watcher): a reconnection with Last-Event-ID gets every
+// entry after that ID that the journal still holds, and a client slower
+// than the requests is told how many it missed rather than slowing
+// anything down or making anything grow.
+const (
+	// maxStreams bounds the streams open at once (a browser tab is one).
+	maxStreams = 16
+	// streamBatch is the most entries written between two flushes.
+	streamBatch = 64
+	// defaultBacklog is how many past entries a new stream starts with.
+	defaultBacklog = 100
+	// streamWriteTimeout is how long a client may take to accept one
+	// batch before its stream is closed (it reconnects, resuming after
+	// the last ID it got).
+	streamWriteTimeout = 10 * time.Second
+	// streamHeartbeat keeps an idle stream alive through proxies and
+	// shows a closed client within this time.
+	streamHeartbeat = 15 * time.Second
+	// streamCoalesce gathers the entries of a busy moment into one write:
+	// a stream costs a few flushes a second, not one per request.
+	streamCoalesce = 25 * time.Millisecond
+)
+
+// streamFilters are the query parameters of the stream.
+var streamFilters = []string{"operation", "status", "validation", "scenario", "backlog", "lastEventId"}
+
+var statusFilter = regexp.MustCompile(`^([1-5]xx|[1-5][0-9][0-9]|none)$`)
+
+// entryFilter selects entries by operation, status (a code, a class such
+// as 4xx, or none for a fault that gave no answer), validation and the
+// scenario applied (none for the default answer).
+type entryFilter struct {
+	operation, validation, scenario string
+	status                          string
+}
+
+func (f *entryFilter) match(e *journal.Entry) bool {
+	if f.operation != "" && e.Operation != f.operation {
+		return false
+	}
+	if f.validation != "" && e.Validation != f.validation {
+		return false
+	}
+	switch f.scenario {
+	case "":
+	case "none":
+		if e.Scenario != "" {
+			return false
+		}
+	default:
+		if e.Scenario != f.scenario {
+			return false
+		}
+	}
+	switch {
+	case f.status == "":
+		return true
+	case f.status == "none":
+		return e.Status == 0
+	case strings.HasSuffix(f.status, "xx"):
+		return e.Status/100 == int(f.status[0]-'0')
+	default:
+		return strconv.Itoa(e.Status) == f.status
+	}
+}
+
+func (s *Server) parseEntryFilter(c echo.Context) (*entryFilter, *problem.Problem) {
+	q := c.QueryParams()
+	for k := range q {
+		if !slices.Contains(streamFilters, k) {
+			return nil, problem.Newf(http.StatusBadRequest, "unknown parameter %q; parameters: %s", k, strings.Join(streamFilters, ", "))
+		}
+	}
+	f := &entryFilter{operation: q.Get("operation"), validation: q.Get("validation"), scenario: q.Get("scenario"), status: q.Get("status")}
+	if f.operation != "" && s.world.Load().contract.Operation(f.operation) == nil {
+		return nil, problem.Newf(http.StatusBadRequest, "operation %q: the contract has no such operation; operations: %s", f.operation, strings.Join(s.world.Load().fixtures.IDs(), ", "))
+	}
+	if f.validation != "" && !slices.Contains([]string{"ok", "rejected", "reported"}, f.validation) {
+		return nil, problem.Newf(http.StatusBadRequest, "validation %q: want ok, rejected or reported", f.validation)
+	}
+	if f.status != "" && !statusFilter.MatchString(f.status) {
+		return nil, problem.Newf(http.StatusBadRequest, "status %q: want a code (401), a class (4xx) or none (a fault that gave no answer)", f.status)
+	}
+	return f, nil
+}
+
+// streamEntry is what a "request" event says of an entry: enough for a
+// row of the page. The whole entry, bodies included, is at
+// GET /__mock/requests and, for the page, /__mock/ui/requests/{id}.
+type streamEntry struct {
+	ID         uint64    `json:"id"`
+	Time       time.Time `json:"time"`
+	Operation  string    `json:"operation,omitempty"`
+	Method     string    `json:"method"`
+	Path       string    `json:"path"`
+	Status     int       `json:"status"`
+	Validation string    `json:"validation"`
+	Violations int       `json:"violations,omitempty"`
+	Scenario   string    `json:"scenario,omitempty"`
+	Rule       string    `json:"rule,omitempty"`
+	Step       uint64    `json:"step,omitempty"`
+	Fault      string    `json:"fault,omitempty"`
+	Lifecycle  string    `json:"lifecycle,omitempty"`
+	DurationMS float64   `json:"durationMs"`
+}
+
+func (s *Server) streamRequests(c echo.Context) error {
+	f, p := s.parseEntryFilter(c)
+	if p != nil {
+		return adminProblem(c, p)
+	}
+	req := c.Request()
+	// Last-Event-ID is what EventSource sends when it reconnects;
+	// lastEventId is the same for clients that cannot set a header.
+	last := req.Header.Get("Last-Event-ID")
+	if last == "" {
+		last = c.QueryParam("lastEventId")
+	}
+	var after uint64
+	if last != "" {
+		n, err := strconv.ParseUint(strings.TrimSpace(last), 10, 64)
+		if err != nil {
+			return adminProblem(c, problem.Newf(http.StatusBadRequest, "Last-Event-ID %q: want the id of an event of this stream", last))
+		}
+		after = n
+	} else {
+		backlog := defaultBacklog
+		if v := c.QueryParam("backlog"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > max(s.journal.Size(), defaultBacklog) {
+				return adminProblem(c, problem.Newf(http.StatusBadRequest, "backlog %q: want a number of past requests from 0 to %d", v, max(s.journal.Size(), defaultBacklog)))
+			}
+			backlog = n
+		}
+		after = s.journal.Tail(backlog, f.match)
+	}
+	if s.dash.streams.Add(1) > maxStreams {
+		s.dash.streams.Add(-1)
+		c.Response().Header().Set("Retry-After", "10")
+		return adminProblem(c, problem.Newf(http.StatusServiceUnavailable, "%d streams are open, the most there can be; close a dashboard tab", maxStreams))
+	}
+	defer s.dash.streams.Add(-1)
+
+	w := s.journal.Watch(after, f.match)
+	defer w.Close()
+	// The stream ends with the client, and at once when the server shuts
+	// down: a stream never becomes idle, so Shutdown would wait for it.
+	ctx, cancel := context.WithCancel(req.Context())
+	defer cancel()
+	defer context.AfterFunc(s.stopping, cancel)()
+
+	res := c.Response()
+	h := res.Header()
+	h.Set("Content-Type", "text/event-stream; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no")
+	h.Set("X-Content-Type-Options", "nosniff")
+	res.WriteHeader(http.StatusOK)
+	rc := http.NewResponseController(res)
+	bw := bufio.NewWriterSize(res, 16<<10)
+	_, _ = bw.WriteString("retry: 2000\n\n")
+	send := func() bool {
+		// Each batch gets its own deadline: the server's write timeout is
+		// for answers, and a stream lasts as long as the page is open.
+		_ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
+		return bw.Flush() == nil && rc.Flush() == nil
+	}
+	if !send() {
+		return nil
+	}
+	var data []byte
+	for {
+		nctx, ncancel := context.WithTimeout(ctx, streamHeartbeat)
+		b, err := w.Next(nctx, streamBatch)
+		ncancel()
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			_, _ = bw.WriteString(": keep-alive\n\n")
+		}
+		if b.Cleared {
+			_, _ = bw.WriteString("event: cleared\ndata: {}\n\n")
+		}
+		if b.Missed > 0 {
+			fmt.Fprintf(bw, "event: missed\ndata: {\"missed\":%d,\"exact\":%t}\n\n", b.Missed, !b.MissedInexact)
+		}
+		for i := range b.Entries {
+			e := &b.Entries[i]
+			data, _ = json.Marshal(streamEntry{
+				ID: e.ID, Time: e.Time, Operation: e.Operation, Method: e.Method, Path: e.Path, Status: e.Status,
+				Validation: e.Validation, Violations: len(e.Violations), Scenario: e.Scenario, Rule: e.Rule,
+				Step: e.Step, Fault: e.Fault, Lifecycle: e.Lifecycle, DurationMS: e.DurationMS,
+			})
+			fmt.Fprintf(bw, "id: %d\nevent: request\ndata: %s\n\n", e.ID, data)
+		}
+		if !send() {
+			return nil // the client is gone, or too slow: it reconnects
+		}
+		if len(b.Entries) < streamBatch {
+			select {
+			case <-time.After(streamCoalesce):
+			case <-ctx.Done():
+				return nil
+			}
+		}
+	}
+}
