@@ -152,9 +152,9 @@ func TestDashboardPageIsSelfContained(t *testing.T) {
 		t.Error("no X-Content-Type-Options: nosniff")
 	}
 	for _, bad := range []*regexp.Regexp{
-		regexp.MustCompile(`<script(?:\s[^>]*)?>[^<]`),      // inline script
+		regexp.MustCompile(`<script(?:\s[^>]*)?>[^<]`),        // inline script
 		regexp.MustCompile(`<script(?:\s(?:[^s>]|s[^r])*)?>`), // script without src
-		regexp.MustCompile(`(?i)\sstyle=`),                  // inline style
+		regexp.MustCompile(`(?i)\sstyle=`),                    // inline style
 		regexp.MustCompile(`(?i)<style`),
 		regexp.MustCompile(`(?i)\son[a-z]+=`), // inline handler
 		regexp.MustCompile(`(?i)(src|href)="(https?:)?//`),

@@ -149,8 +149,8 @@ func TestStreamResumesWithLastEventID(t *testing.T) {
 func TestStreamFilters(t *testing.T) {
 	_, ts := newServer(t)
 	do(t, ts, validate(`{"Authentication": null}`, ctJSON)) // 1: 400
-	sendValid(t, ts, 1)                                      // 2: 200
-	do(t, ts, renew(seedRenewJSON, nil))                     // 3: 200
+	sendValid(t, ts, 1)                                     // 2: 200
+	do(t, ts, renew(seedRenewJSON, nil))                    // 3: 200
 	tests := []struct {
 		query string
 		want  uint64
