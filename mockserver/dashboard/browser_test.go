@@ -207,7 +207,7 @@ func changed(sel string) chromedp.Action[chromedp.Void] {
 // script runs JavaScript in the page.
 func script(js string) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := chromedp.Evaluate[bool]("(" + js + ", true)")(ctx, tg)
+		_, err := chromedp.Evaluate[bool]("("+js+", true)")(ctx, tg)
 		return err
 	})
 }
