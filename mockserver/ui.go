@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -299,7 +300,19 @@ func (s *Server) tokensView(realm, state string) (dashboard.Tokens, error) {
 }
 
 func dashboardToken(t lifecycle.Token) dashboard.Token {
-	return dashboard.Token{ID: t.ID, Realm: t.Realm, Token: t.Token, Owner: t.Owner, State: t.State, LastActivity: t.LastActivity, Expires: t.Expires}
+	return dashboard.Token{ID: t.ID, Realm: t.Realm, Token: shortMask(t.Token), Owner: t.Owner, State: t.State, LastActivity: t.LastActivity, Expires: t.Expires}
+}
+
+// longStars is a run of mask characters longer than the page shows.
+var longStars = regexp.MustCompile(`\*{9,}`)
+
+// shortMask shows a masked token in a table cell: its run of stars (64 for
+// a Commvault token) cut to 8, its kept ends as they are.
+func shortMask(masked string) string {
+	if len(masked) < 16 {
+		return masked // masked whole
+	}
+	return longStars.ReplaceAllLiteralString(masked, "********")
 }
 
 func (s *Server) upstreamView() *dashboard.Upstream {

@@ -37,6 +37,7 @@ func Static() fs.FS {
 
 var views = template.Must(template.New("").Funcs(template.FuncMap{
 	"clock":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") },
+	"short":  func(t time.Time) string { return t.UTC().Format("01-02 15:04:05") },
 	"time":   func(t time.Time) string { return t.UTC().Format("15:04:05.000") },
 	"join":   strings.Join,
 	"pretty": Pretty,

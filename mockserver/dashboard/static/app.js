@@ -163,7 +163,7 @@
     if (item.missed) {
       tr.className = 'missed';
       const td = document.createElement('td');
-      td.colSpan = 9;
+      td.colSpan = 8;
       td.textContent = (item.exact ? '' : 'up to ') + item.missed + ' request(s) went by unseen' +
         (item.exact ? ' (the page could not keep up)' : ' (they left the journal before the page reconnected)');
       tr.appendChild(td);
@@ -177,11 +177,12 @@
     cell(tr, (e.time || '').substring(11, 23));
     cell(tr, e.operation || '-');
     cell(tr, e.method + ' ' + e.path, 'mono');
+    tr.cells[3].title = e.method + ' ' + e.path;
     cell(tr, e.status ? String(e.status) : (e.fault || 'none'));
     cell(tr, e.validation + (e.violations ? ' (' + e.violations + ')' : ''));
     cell(tr, e.scenario || '');
     cell(tr, e.lifecycle || '');
-    cell(tr, e.durationMs.toFixed(2));
+    tr.title = 'answered in ' + e.durationMs.toFixed(2) + ' ms' + (e.rule ? ', chosen by ' + e.rule : '');
     if (selected === String(e.id)) tr.classList.add('selected');
     return tr;
   }
