@@ -2,11 +2,13 @@ package mockserver_test
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/tokenmock/tokenmock/mockserver"
 )
@@ -78,5 +80,52 @@ func BenchmarkServeLifecycle(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// BenchmarkServeStream is BenchmarkServe's hot path with nobody watching
+// the journal's live stream, then with one stream open (a real
+// Server-Sent Events connection, read as fast as it comes): the stream's
+// cost to the hot path is the ratio of the two, measured in the same run.
+func BenchmarkServeStream(b *testing.B) {
+	cases := []struct{ name, method, path, ctype, body string }{
+		{"RenewLoginToken-JSON", http.MethodPost, renewPath, "application/json", seedRenewJSON},
+		{"ValidateToken-XML", http.MethodPut, validatePath, "application/xml", seedValidateXML},
+	}
+	for _, streams := range []int{0, 1} {
+		s, err := mockserver.New(mockserver.DefaultConfig(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		h := s.Handler()
+		ts := httptest.NewServer(h)
+		if streams == 1 {
+			resp, err := http.Get(ts.URL + "/__mock/requests/stream?backlog=0")
+			if err != nil || resp.StatusCode != 200 {
+				b.Fatalf("open the stream: %v", err)
+			}
+			go func() { _, _ = io.Copy(io.Discard, resp.Body) }()
+			for s.Journal().Watchers() != 1 {
+				time.Sleep(time.Millisecond)
+			}
+		}
+		for _, c := range cases {
+			b.Run(fmt.Sprintf("streams=%d/%s", streams, c.name), func(b *testing.B) {
+				body := []byte(c.body)
+				b.ReportAllocs()
+				for b.Loop() {
+					req := httptest.NewRequest(c.method, c.path, bytes.NewReader(body))
+					req.Header.Set("Content-Type", c.ctype)
+					req.Header.Set("Authtoken", "QSDK 3f9a1c47e2b85d60")
+					rec := httptest.NewRecorder()
+					h.ServeHTTP(rec, req)
+					if rec.Code != 200 {
+						b.Fatalf("got %d %s", rec.Code, rec.Body)
+					}
+				}
+			})
+		}
+		ts.CloseClientConnections()
+		ts.Close()
 	}
 }

@@ -192,16 +192,24 @@ func (s *Server) streamRequests(c echo.Context) error {
 	if !send() {
 		return nil
 	}
-	var data []byte
+	// One encoder, one timer and one batch for the stream's life: what a
+	// stream allocates per entry is its JSON.
+	enc := json.NewEncoder(bw)
+	var num []byte
+	timer := time.NewTimer(streamHeartbeat)
+	defer timer.Stop()
 	for {
-		nctx, ncancel := context.WithTimeout(ctx, streamHeartbeat)
-		b, err := w.Next(nctx, streamBatch)
-		ncancel()
-		if ctx.Err() != nil {
-			return nil
-		}
-		if err != nil {
-			_, _ = bw.WriteString(": keep-alive\n\n")
+		b, more := w.Read(streamBatch)
+		if b.Empty() && !more {
+			timer.Reset(streamHeartbeat)
+			select {
+			case <-w.Ready():
+				continue
+			case <-timer.C:
+				_, _ = bw.WriteString(": keep-alive\n\n")
+			case <-ctx.Done():
+				return nil
+			}
 		}
 		if b.Cleared {
 			_, _ = bw.WriteString("event: cleared\ndata: {}\n\n")
@@ -211,19 +219,25 @@ func (s *Server) streamRequests(c echo.Context) error {
 		}
 		for i := range b.Entries {
 			e := &b.Entries[i]
-			data, _ = json.Marshal(streamEntry{
+			num = strconv.AppendUint(num[:0], e.ID, 10)
+			_, _ = bw.WriteString("id: ")
+			_, _ = bw.Write(num)
+			_, _ = bw.WriteString("\nevent: request\ndata: ")
+			// Encode ends the JSON with a newline: the data line's own.
+			_ = enc.Encode(streamEntry{
 				ID: e.ID, Time: e.Time, Operation: e.Operation, Method: e.Method, Path: e.Path, Status: e.Status,
 				Validation: e.Validation, Violations: len(e.Violations), Scenario: e.Scenario, Rule: e.Rule,
 				Step: e.Step, Fault: e.Fault, Lifecycle: e.Lifecycle, DurationMS: e.DurationMS,
 			})
-			fmt.Fprintf(bw, "id: %d\nevent: request\ndata: %s\n\n", e.ID, data)
+			_ = bw.WriteByte('\n')
 		}
 		if !send() {
 			return nil // the client is gone, or too slow: it reconnects
 		}
-		if len(b.Entries) < streamBatch {
+		if len(b.Entries) < streamBatch && !more {
+			timer.Reset(streamCoalesce)
 			select {
-			case <-time.After(streamCoalesce):
+			case <-timer.C:
 			case <-ctx.Done():
 				return nil
 			}

@@ -19,6 +19,7 @@ type Watcher struct {
 	j     *Journal
 	match func(*Entry) bool
 	wake  chan struct{}
+	buf   []Entry // Batch.Entries, reused from one Read to the next
 
 	// Guarded by j.mu.
 	cursor  uint64 // the ID of the last entry read or passed over
@@ -156,31 +157,40 @@ const scanMax = 256
 
 // Next waits until there is something to tell, then returns at most limit
 // entries (and what happened before them). It returns ctx's error when ctx
-// ends first.
+// ends first. The batch's entries are valid until the next call.
 func (w *Watcher) Next(ctx context.Context, limit int) (Batch, error) {
 	for {
-		b, more := w.read(limit)
-		if b.Cleared || b.Missed > 0 || len(b.Entries) > 0 {
+		b, more := w.Read(limit)
+		if !b.Empty() {
 			return b, nil
 		}
 		if more {
 			continue
 		}
 		select {
-		case <-w.wake:
+		case <-w.Ready():
 		case <-ctx.Done():
 			return Batch{}, ctx.Err()
 		}
 	}
 }
 
-// read takes what there is to tell; more is set when entries are left
-// that it did not look at.
-func (w *Watcher) read(limit int) (b Batch, more bool) {
+// Empty reports whether the batch tells nothing.
+func (b *Batch) Empty() bool { return !b.Cleared && b.Missed == 0 && len(b.Entries) == 0 }
+
+// Ready receives when entries have been added (or the journal emptied)
+// since the last Read: for a caller that waits on other things too.
+func (w *Watcher) Ready() <-chan struct{} { return w.wake }
+
+// Read takes what there is to tell now, without waiting: at most limit
+// entries. more is set when entries are left that it did not look at. The
+// batch's entries are valid until the next call.
+func (w *Watcher) Read(limit int) (b Batch, more bool) {
 	j := w.j
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	b = Batch{Cleared: w.cleared, Missed: w.missed, MissedInexact: w.inexact && w.missed > 0}
+	b = Batch{Cleared: w.cleared, Missed: w.missed, MissedInexact: w.inexact && w.missed > 0, Entries: w.buf[:0]}
+	defer func() { w.buf = b.Entries }()
 	w.cleared, w.missed, w.inexact = false, 0, false
 	if len(j.ring) == 0 || w.cursor >= j.seq {
 		return b, false
