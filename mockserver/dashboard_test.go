@@ -3,7 +3,6 @@ package mockserver_test
 import (
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -227,11 +226,8 @@ func TestDashboardEntryDetail(t *testing.T) {
 	}
 }
 
-type fakeUpstream map[string]map[string]int64
-
-func (f fakeUpstream) Violations() map[string]map[string]int64 { return f }
-
-// The Upstream panel shows only when a validating proxy is configured.
+// The Upstream panel shows only when a validating proxy runs, with what
+// it saw by operation, rule and location.
 func TestDashboardUpstreamPanel(t *testing.T) {
 	_, ts := newServer(t)
 	if _, page := call(t, "GET", ts.URL+"/__mock/ui", "", nil); strings.Contains(page, `id="upstream"`) {
@@ -240,16 +236,24 @@ func TestDashboardUpstreamPanel(t *testing.T) {
 	if resp, _ := call(t, "GET", ts.URL+"/__mock/ui/panels/upstream", "", nil); resp.StatusCode != 404 {
 		t.Errorf("the upstream panel without a proxy: %d, want 404", resp.StatusCode)
 	}
-	s, err := mockserver.NewWith(mockserver.DefaultConfig(), nil, mockserver.Options{Upstream: fakeUpstream{"ValidateToken": {"order": 3, "enum": 1}, "RenewLoginToken": {"required": 2}}})
-	if err != nil {
-		t.Fatal(err)
+	backend := newBackend(t)
+	_, pts := proxyServer(t, backend.URL, "report", "")
+	for _, name := range []string{"json ok", "xml order", "xml order", "json enum form"} {
+		for _, c := range backendCases {
+			if c.name == name {
+				viaProxy(t, pts, c)
+			}
+		}
 	}
-	ts2 := httptest.NewServer(s.Handler())
-	defer ts2.Close()
-	_, page := call(t, "GET", ts2.URL+"/__mock/ui", "", nil)
-	want := "<tr><td>RenewLoginToken</td><td>required</td><td>2</td></tr>\n  <tr><td>ValidateToken</td><td>enum</td><td>1</td></tr>\n  <tr><td>ValidateToken</td><td>order</td><td>3</td></tr>"
-	if !strings.Contains(page, `id="upstream"`) || !strings.Contains(page, want) || !strings.Contains(page, "6 violations") {
-		t.Errorf("the Upstream panel does not count by operation and rule:\n%s", page)
+	_, page := call(t, "GET", pts.URL+"/__mock/ui", "", nil)
+	for _, want := range []string{`id="upstream"`, backend.URL, "4 exchanges checked, 3 with violations",
+		"<td>ValidateToken</td><td>answer</td><td>order</td><td class=\"mono\">/TokenResponse/"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the Upstream panel lacks %q:\n%s", want, page)
+		}
+	}
+	if resp, panel := call(t, "GET", pts.URL+"/__mock/ui/panels/upstream", "", nil); resp.StatusCode != 200 || !strings.Contains(panel, "<td>enum</td>") {
+		t.Errorf("the upstream panel: %d %s", resp.StatusCode, panel)
 	}
 }
 

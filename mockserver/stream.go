@@ -99,8 +99,8 @@ func (s *Server) parseEntryFilter(c echo.Context) (*entryFilter, *problem.Proble
 	if f.operation != "" && s.world.Load().contract.Operation(f.operation) == nil {
 		return nil, problem.Newf(http.StatusBadRequest, "operation %q: the contract has no such operation; operations: %s", f.operation, strings.Join(s.world.Load().fixtures.IDs(), ", "))
 	}
-	if f.validation != "" && !slices.Contains([]string{"ok", "rejected", "reported"}, f.validation) {
-		return nil, problem.Newf(http.StatusBadRequest, "validation %q: want ok, rejected or reported", f.validation)
+	if f.validation != "" && !slices.Contains([]string{"ok", "rejected", "reported", "unchecked"}, f.validation) {
+		return nil, problem.Newf(http.StatusBadRequest, "validation %q: want ok, rejected, reported or unchecked", f.validation)
 	}
 	if f.status != "" && !statusFilter.MatchString(f.status) {
 		return nil, problem.Newf(http.StatusBadRequest, "status %q: want a code (401), a class (4xx) or none (a fault that gave no answer)", f.status)
@@ -125,6 +125,7 @@ type streamEntry struct {
 	Step       uint64    `json:"step,omitempty"`
 	Fault      string    `json:"fault,omitempty"`
 	Lifecycle  string    `json:"lifecycle,omitempty"`
+	Upstream   bool      `json:"upstream,omitempty"`
 	DurationMS float64   `json:"durationMs"`
 }
 
@@ -227,7 +228,7 @@ func (s *Server) streamRequests(c echo.Context) error {
 			_ = enc.Encode(streamEntry{
 				ID: e.ID, Time: e.Time, Operation: e.Operation, Method: e.Method, Path: e.Path, Status: e.Status,
 				Validation: e.Validation, Violations: len(e.Violations), Scenario: e.Scenario, Rule: e.Rule,
-				Step: e.Step, Fault: e.Fault, Lifecycle: e.Lifecycle, DurationMS: e.DurationMS,
+				Step: e.Step, Fault: e.Fault, Lifecycle: e.Lifecycle, Upstream: e.Upstream, DurationMS: e.DurationMS,
 			})
 			_ = bw.WriteByte('\n')
 		}

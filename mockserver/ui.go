@@ -26,39 +26,15 @@ import (
 	"github.com/tokenmock/tokenmock/mockserver/problem"
 )
 
-// Upstream is what the dashboard reads of the validating proxy.
-type Upstream interface {
-	// Violations counts the contract violations found in the upstream's
-	// answers, by operation, then by rule. Never nil: an empty map says
-	// that a proxy runs and has found nothing yet.
-	Violations() map[string]map[string]int64
-}
-
-// UpstreamViolations counts the violations the validating proxy found in
-// the upstream's answers, by operation then rule; nil when no proxy is
-// configured (the dashboard then shows no Upstream panel).
-func (s *Server) UpstreamViolations() map[string]map[string]int64 {
-	if s.dash.upstream == nil {
-		return nil
-	}
-	v := s.dash.upstream.Violations()
-	if v == nil {
-		v = map[string]map[string]int64{}
-	}
-	return v
-}
-
 // dashState is the state of the page at /__mock/ui.
 type dashState struct {
 	// session is the value of the login cookie: a MAC of the admin token,
 	// so that the cookie is not the token itself and changes with it.
-	session  string
-	streams  atomic.Int32 // open streams of the journal
-	upstream Upstream
+	session string
+	streams atomic.Int32 // open streams of the journal
 }
 
-func (d *dashState) init(cfg Config, up Upstream) {
-	d.upstream = up
+func (d *dashState) init(cfg Config) {
 	if cfg.AdminToken != "" {
 		mac := hmac.New(sha256.New, []byte(cfg.AdminToken))
 		mac.Write([]byte("tokenmock dashboard session"))
@@ -315,19 +291,25 @@ func shortMask(masked string) string {
 	return longStars.ReplaceAllLiteralString(masked, "********")
 }
 
+// upstreamShown bounds the violation rows of the Upstream panel.
+const upstreamShown = 50
+
+// upstreamView is what the validating proxy saw (Server.Violations), nil
+// without -upstream: the page then has no Upstream panel.
 func (s *Server) upstreamView() *dashboard.Upstream {
-	counts := s.UpstreamViolations()
-	if counts == nil {
+	sum := s.Violations()
+	if sum == nil {
 		return nil
 	}
-	v := &dashboard.Upstream{}
-	for _, op := range slices.Sorted(maps.Keys(counts)) {
-		for _, rule := range slices.Sorted(maps.Keys(counts[op])) {
-			n := counts[op][rule]
-			v.Rows = append(v.Rows, dashboard.UpstreamRow{Operation: op, Rule: rule, Count: n})
-			v.Total += n
-		}
+	v := &dashboard.Upstream{Target: s.upstreamTarget(), Total: sum.Total}
+	for _, c := range sum.Cases {
+		v.Exchanges += c.Exchanges
+		v.Failing += c.Failing
 	}
+	for _, c := range sum.Violations[:min(len(sum.Violations), upstreamShown)] {
+		v.Rows = append(v.Rows, dashboard.UpstreamRow{Operation: c.Operation, Direction: c.Direction, Rule: c.Rule, Location: c.Location, Count: c.Count})
+	}
+	v.More = len(sum.Violations) - len(v.Rows)
 	return v
 }
 
@@ -348,8 +330,19 @@ func detailView(e journal.Entry) dashboard.Detail {
 	d := dashboard.Detail{
 		Found: true, ID: e.ID, Time: e.Time, Operation: e.Operation, Method: e.Method, Path: e.Path,
 		Status: e.Status, DurationMS: e.DurationMS, Validation: e.Validation, Scenario: e.Scenario,
-		Rule: e.Rule, Fault: e.Fault, Step: e.Step, Lifecycle: e.Lifecycle,
-		Body: e.Body, BodyCut: e.BodyCut, Answer: e.Answer, AnswerType: e.AnswerType, AnswerCut: e.AnswerCut,
+		Rule: e.Rule, Fault: e.Fault, Step: e.Step, Lifecycle: e.Lifecycle, Upstream: e.Upstream,
+		Body: e.Body, BodyCut: e.BodyCut,
+	}
+	if a := e.Answer; a != nil {
+		d.HasAnswer, d.Answer, d.AnswerCut = true, a.Body, a.BodyTruncated
+		for _, k := range slices.Sorted(maps.Keys(a.Header)) {
+			d.AnswerHeaders = append(d.AnswerHeaders, dashboard.Header{Name: k, Value: a.Header[k]})
+			if strings.EqualFold(k, "Content-Type") {
+				if mt, _, err := mime.ParseMediaType(a.Header[k]); err == nil {
+					d.AnswerType = mt
+				}
+			}
+		}
 	}
 	for _, v := range e.Violations {
 		d.Violations = append(d.Violations, dashboard.Violation{Location: v.Location, Rule: v.Rule, Detail: v.Detail})

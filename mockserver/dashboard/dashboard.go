@@ -113,17 +113,21 @@ type Clock struct {
 	Moved  bool
 }
 
-// Upstream is what the validating proxy found in the upstream's answers.
+// Upstream is what the validating proxy saw of the exchanges with the
+// backend it forwards to.
 type Upstream struct {
-	Rows  []UpstreamRow
-	Total int64
+	Target             string
+	Total              int // violations
+	Exchanges, Failing int // exchanges checked, and those with violations
+	Rows               []UpstreamRow
+	More               int // rows not shown
 }
 
-// UpstreamRow counts the violations of one rule in one operation's
-// answers.
+// UpstreamRow counts the violations of one rule at one place of an
+// operation's requests or answers.
 type UpstreamRow struct {
-	Operation, Rule string
-	Count           int64
+	Operation, Direction, Rule, Location string
+	Count                                int
 }
 
 // Detail is one journal entry, opened.
@@ -139,9 +143,12 @@ type Detail struct {
 	Scenario, Rule, Fault   string
 	Step                    uint64
 	Lifecycle               string
+	Upstream                bool // the answer came from the backend (-upstream)
 	Headers                 []Header
 	Body, BodyType          string
 	BodyCut                 bool
+	HasAnswer               bool // the journal kept the answer
+	AnswerHeaders           []Header
 	Answer, AnswerType      string
 	AnswerCut               bool
 }
@@ -149,7 +156,7 @@ type Detail struct {
 // Violation is one broken rule of the contract.
 type Violation struct{ Location, Rule, Detail string }
 
-// Header is one request header, credentials masked.
+// Header is one header, credentials masked.
 type Header struct{ Name, Value string }
 
 // Login is the form that asks for the admin token.

@@ -35,21 +35,11 @@ type Entry struct {
 	Answer     *Answer             `json:"answer,omitempty"`    // what the client got: masked, cut
 	Upstream   bool                `json:"upstream,omitempty"`  // the answer came from the backend (-upstream)
 	DurationMS float64             `json:"durationMs"`
-	AnswerType string              `json:"answerType,omitempty"` // the media type of the answer's body
-	Answer     string              `json:"answer,omitempty"`     // the answer's body as chosen (a fault may cut it on the wire)
-	AnswerCut  bool                `json:"answerTruncated,omitempty"`
 
 	// What is stored, already masked; Header and Body are made from them
 	// when the journal is read, so that writing an entry costs little.
 	header http.Header
 	body   []byte
-	answer []byte
-}
-
-// SetAnswer gives the entry the body of the answer, of media type
-// mediaType; Add cuts and masks it as it does the request's body.
-func (e *Entry) SetAnswer(mediaType string, body []byte) {
-	e.AnswerType, e.answer = mediaType, body
 }
 
 // Answer is what an entry keeps of the answer a client got.
@@ -126,13 +116,6 @@ func (j *Journal) Add(e Entry, header http.Header, body []byte) {
 	body = bytes.Clone(body)
 	MaskBodyInPlace(body)
 	e.header, e.body = header, body
-	if e.answer != nil {
-		if len(e.answer) > j.bodyMax {
-			e.answer, e.AnswerCut = e.answer[:j.bodyMax], true
-		}
-		e.answer = bytes.Clone(e.answer)
-		MaskBodyInPlace(e.answer)
-	}
 	j.mu.Lock()
 	j.seq++
 	e.ID = j.seq
@@ -245,7 +228,7 @@ func (e Entry) Listed() Entry {
 	for k, vs := range e.header {
 		e.Header[k] = strings.Join(vs, ", ")
 	}
-	e.Body, e.Answer = string(e.body), string(e.answer)
+	e.Body = string(e.body)
 	return e
 }
 

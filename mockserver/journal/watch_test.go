@@ -194,15 +194,3 @@ func TestNextEndsWithItsContext(t *testing.T) {
 		t.Fatal("Next returned with nothing to tell")
 	}
 }
-
-// The answer's body is kept, cut and masked like the request's.
-func TestAnswerKeptCutAndMasked(t *testing.T) {
-	j := journal.New(10, 40)
-	e := journal.Entry{}
-	e.SetAnswer("application/json", []byte(`{"token":"QSDK 0123456789abcdef0123","error":{}}`))
-	j.Add(e, nil, nil)
-	got := j.List(journal.Filter{})[0]
-	if got.AnswerType != "application/json" || got.Answer != `{"token":"QSDK*****************0123","er` || !got.AnswerCut {
-		t.Errorf("answer %q %q cut %v", got.AnswerType, got.Answer, got.AnswerCut)
-	}
-}
