@@ -56,7 +56,7 @@ type Server struct {
 	upstream *upstream.Client
 	report   *upstream.Report
 	recorder *upstream.Recorder
-	dash    dashState // the page at /__mock/ui and its live stream
+	dash     dashState // the page at /__mock/ui and its live stream
 
 	echo *echo.Echo
 	http *http.Server
