@@ -9,7 +9,7 @@ BASE_URL    ?= $(CONTRACT_BASE_URL)
 COMPARE_URL ?= $(CONTRACT_COMPARE_URL)
 GOTESTSUM   := gotest.tools/gotestsum@v1.13.0
 
-.PHONY: run test build lint contract contract-junit contract-compare
+.PHONY: run test build lint contract contract-junit contract-compare screenshots
 
 ## run: start the mock on the embedded spec and fixtures, at 127.0.0.1:8080 unless
 ## ADDR=host:port (or MOCKSERVER_ADDR in the environment); ARGS=more flags
@@ -25,6 +25,11 @@ build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/mockserver ./cmd/mockserver
 
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+## screenshots: the README's pictures of the dashboard (docs/dashboard*.png), taken in
+## headless Chromium (Debian's chromium package)
+screenshots:
+	TOKENMOCK_SCREENSHOTS=$(CURDIR)/docs $(GO) test -count=1 -run TestScreenshots -v ./mockserver/dashboard
 
 ## lint: go vet, staticcheck (pinned, run with go run), and gofmt must have nothing to say
 lint:

@@ -130,7 +130,7 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	fs.DurationVar(&cfg.TimeoutMax, "timeout-max", cfg.TimeoutMax, "longest a timeout fault holds a request before closing the connection")
 	fs.IntVar(&cfg.JournalSize, "journal-size", cfg.JournalSize, "requests the journal keeps (a ring; 0 keeps none)")
 	fs.BoolVar(&cfg.Admin, "admin", cfg.Admin, "serve the admin API under /__mock")
-	fs.StringVar(&cfg.AdminToken, "admin-token", "", "require Authorization: Bearer TOKEN on every admin call")
+	fs.StringVar(&cfg.AdminToken, "admin-token", "", "require Authorization: Bearer TOKEN on every admin call (the dashboard at /__mock/ui asks for it once and keeps a cookie)")
 	fs.Var(byteSize{&cfg.MaxHeader}, "max-header", "request line and headers limit: a `size` in bytes, or with KiB/MiB/GiB; 431 beyond")
 	fs.IntVar(&cfg.MaxDepth, "max-depth", cfg.MaxDepth, "nesting limit of JSON and XML bodies: 400 beyond")
 	fs.IntVar(&cfg.MaxXMLNodes, "max-xml-nodes", cfg.MaxXMLNodes, "limit of elements and attributes in an XML body: 400 beyond")

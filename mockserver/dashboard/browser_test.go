@@ -71,7 +71,11 @@ func tab(t *testing.T) context.Context {
 	t.Helper()
 	path := browserPath()
 	if path == "" {
-		t.Skip("no Chromium installed (apt-get install chromium; or set CHROME_PATH): the browser tests cannot run")
+		const why = "no Chromium installed (apt-get install chromium; or set CHROME_PATH): the browser tests cannot run"
+		if os.Getenv("TOKENMOCK_BROWSER_TESTS") == "required" {
+			t.Fatal(why) // CI: a skip would hide a missing install
+		}
+		t.Skip(why)
 	}
 	browserOnce.Do(func() {
 		opts := append(chromedp.DefaultExecAllocatorOptions[:],
