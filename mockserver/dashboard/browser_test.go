@@ -14,6 +14,7 @@ import (
 	"image/color"
 	"image/draw"
 	"image/png"
+	"io"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -21,9 +22,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -600,4 +604,79 @@ func smallPNG(t *testing.T, b []byte) []byte {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// TestBrowserUnderLoad keeps the page open while clients send requests as
+// fast as TOKENMOCK_LOAD_RATE (10000 a second) for TOKENMOCK_LOAD_SECONDS
+// (5), then checks what the issue asks of the page: every request is
+// either shown (counted as received) or counted as missed, and memory
+// stays flat. It is a measurement, not a unit test: it runs only when
+// TOKENMOCK_LOAD_SECONDS is set.
+func TestBrowserUnderLoad(t *testing.T) {
+	secs, _ := strconv.Atoi(os.Getenv("TOKENMOCK_LOAD_SECONDS"))
+	if secs <= 0 {
+		t.Skip("TOKENMOCK_LOAD_SECONDS is not set: a measurement, run by hand")
+	}
+	rate := 10000
+	if r, _ := strconv.Atoi(os.Getenv("TOKENMOCK_LOAD_RATE")); r > 0 {
+		rate = r
+	}
+	ctx := tab(t)
+	m := start(t, nil)
+	openPage(t, ctx, m)
+	heap := func() (server uint64, page float64) {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		eval(t, ctx, `performance.memory ? performance.memory.usedJSHeapSize : 0`, &page)
+		return ms.HeapAlloc, page
+	}
+	s0, p0 := heap()
+	tr := &http.Transport{MaxIdleConnsPerHost: 128}
+	client := &http.Client{Transport: tr}
+	defer tr.CloseIdleConnections()
+	var sent atomic.Int64
+	deadline := time.Now().Add(time.Duration(secs) * time.Second)
+	const workers = 64
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			every := time.Duration(workers) * time.Second / time.Duration(rate)
+			next := time.Now().Add(time.Duration(w) * every / workers)
+			for time.Now().Before(deadline) {
+				if d := time.Until(next); d > 0 {
+					time.Sleep(d)
+				}
+				next = next.Add(every)
+				resp, err := client.Post(m.base+validatePath, "application/json", strings.NewReader(validJSON))
+				if err != nil {
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				sent.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	n := sent.Load()
+	// POST is not ValidateToken's method: each is a 405, journaled all the same.
+	waitFor := time.Now().Add(30 * time.Second)
+	var got struct{ Received, Missed int64 }
+	for {
+		eval(t, ctx, `({Received: Number(document.querySelector('#received').textContent), Missed: Number(document.querySelector('#missed').textContent)})`, &got)
+		if got.Received+got.Missed >= n || time.Now().After(waitFor) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	s1, p1 := heap()
+	t.Logf("%d requests in %d s (%.0f/s): the page received %d and was told of %d missed (sum %d); server heap %.1f → %.1f MiB; page JS heap %.1f → %.1f MiB",
+		n, secs, float64(n)/float64(secs), got.Received, got.Missed, got.Received+got.Missed,
+		float64(s0)/(1<<20), float64(s1)/(1<<20), p0/(1<<20), p1/(1<<20))
+	if got.Received+got.Missed != n {
+		t.Errorf("received %d + missed %d = %d, want the %d requests sent", got.Received, got.Missed, got.Received+got.Missed, n)
+	}
 }
