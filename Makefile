@@ -59,6 +59,7 @@ FUZZ_TARGETS := \
 	./mockserver/jsoncodec:FuzzDecode \
 	./mockserver/contract:FuzzNegotiate \
 	./mockserver/scenario:FuzzLoad \
+	./mockserver/redact:FuzzBody \
 	./mockserver:FuzzServe
 
 .PHONY: fuzz

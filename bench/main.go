@@ -60,6 +60,14 @@ type result struct {
 	requests, errors int
 	rps              float64
 	p50, p99, p999   time.Duration
+	elapsed          time.Duration
+}
+
+// gcServer is one garbage-collector setting of the GC comparison.
+type gcServer struct {
+	name string
+	bin  string   // "" for the mockserver just built
+	args []string // beyond -addr
 }
 
 func main() {
@@ -67,14 +75,32 @@ func main() {
 	conc := flag.Int("concurrency", 32, "concurrent connections")
 	out := flag.String("out", ".bench", "folder for binaries and results")
 	startups := flag.Int("startup-runs", 7, "start-up measurements")
+	gc := flag.Bool("gc", true, "compare the GC settings (small XML and heavy requests) against Go's default")
+	gcOnly := flag.Bool("gc-only", false, "run the GC comparison alone")
+	var extra []gcServer
+	flag.Func("gc-compare", "NAME=BINARY: another mockserver build to include in the GC comparison (e.g. an older release); repeatable", func(v string) error {
+		name, bin, ok := strings.Cut(v, "=")
+		if !ok || name == "" || bin == "" {
+			return errors.New("want NAME=BINARY")
+		}
+		extra = append(extra, gcServer{name: name, bin: bin})
+		return nil
+	})
 	flag.Parse()
-	if err := run(*duration, *conc, *out, *startups); err != nil {
+	if *gcOnly {
+		if err := runGCOnly(*duration, *out, extra); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if err := run(*duration, *conc, *out, *startups, *gc, extra); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(duration time.Duration, conc int, out string, startups int) error {
+func run(duration time.Duration, conc int, out string, startups int, gc bool, extra []gcServer) error {
 	bin := filepath.Join(out, "bin")
 	if err := os.MkdirAll(bin, 0o755); err != nil {
 		return err
@@ -139,6 +165,13 @@ func run(duration time.Duration, conc int, out string, startups int) error {
 		_ = cmd.Wait()
 	}
 	report := render(results, allocs, starts, rss, peak, duration, conc)
+	if gc {
+		table, err := gcCompare(mock, duration, extra)
+		if err != nil {
+			return err
+		}
+		report += table
+	}
 	fmt.Print(report)
 	stamp := time.Now().UTC().Format("20060102-150405")
 	for _, name := range []string{"results-" + stamp + ".txt", "latest.txt"} {
@@ -233,7 +266,7 @@ func load(base string, w workload, conc int, d time.Duration) result {
 		}
 		return all[min(len(all)-1, int(float64(len(all))*p))]
 	}
-	return result{requests: len(all), errors: errs, rps: float64(len(all)) / elapsed.Seconds(), p50: pct(0.50), p99: pct(0.99), p999: pct(0.999)}
+	return result{requests: len(all), errors: errs, rps: float64(len(all)) / elapsed.Seconds(), p50: pct(0.50), p99: pct(0.99), p999: pct(0.999), elapsed: elapsed}
 }
 
 // rawRequest is the request of a workload as bytes on the wire.
@@ -266,6 +299,7 @@ func roundTrip(conn net.Conn, rd *bufio.Reader, raw []byte) (int, error) {
 		return 0, err
 	}
 	length := -1
+	chunked := false
 	for {
 		h, err := rd.ReadSlice('\n')
 		if err != nil {
@@ -278,6 +312,28 @@ func roundTrip(conn net.Conn, rd *bufio.Reader, raw []byte) (int, error) {
 			length, err = strconv.Atoi(strings.TrimSpace(string(h[15:])))
 			if err != nil {
 				return 0, err
+			}
+		}
+		if len(h) > 18 && strings.EqualFold(string(h[:18]), "Transfer-Encoding:") {
+			chunked = strings.Contains(strings.ToLower(string(h[18:])), "chunked")
+		}
+	}
+	if chunked {
+		// A large answer comes in chunks: size line, data, CRLF; 0 ends.
+		for {
+			line, err := rd.ReadSlice('\n')
+			if err != nil {
+				return 0, err
+			}
+			n, err := strconv.ParseInt(strings.TrimSpace(strings.Split(string(line), ";")[0]), 16, 64)
+			if err != nil {
+				return 0, err
+			}
+			if _, err := rd.Discard(int(n) + 2); err != nil {
+				return 0, err
+			}
+			if n == 0 {
+				return status, nil
 			}
 		}
 	}
@@ -419,4 +475,138 @@ func verdict(what string, ok bool, got string) string {
 		mark = "MISSED"
 	}
 	return fmt.Sprintf("  %s %s (%s)", mark, what, got)
+}
+
+// runGCOnly builds mockserver and prints the GC comparison alone.
+func runGCOnly(d time.Duration, out string, extra []gcServer) error {
+	mock := filepath.Join(out, "bin", "mockserver")
+	if b, err := exec.Command("go", "build", "-o", mock, "./cmd/mockserver").CombinedOutput(); err != nil {
+		return fmt.Errorf("build: %v\n%s", err, b)
+	}
+	table, err := gcCompare(mock, d, extra)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("make bench (GC only): %d CPUs, %s, %s per workload and setting, %s\n%s", runtime.NumCPU(), runtime.Version(), d, time.Now().UTC().Format(time.RFC3339), table)
+	return nil
+}
+
+// heavyToken makes the heavy workload: a valid ValidateToken XML request
+// whose SecurityToken is 16 MiB, echoed back by the answer. Each request
+// allocates tens of MiB that stay live while it runs, the case where a
+// collector tuned for a small live heap used to run without pause.
+var heavyToken = strings.Repeat("6f1c2a9e-4b7d-4e23-9a51-0c8d7e3f2b64", 16<<20/36)
+
+var gcWorkloads = []struct {
+	w    workload
+	conc int
+}{
+	{workloads[2], 32},
+	{workload{name: "heavy XML (16 MiB token)", method: "PUT", path: "/api/v1/token/request", ctype: "application/xml",
+		body: strings.Replace(seedXML, "6f1c2a9e-4b7d-4e23-9a51-0c8d7e3f2b64", heavyToken, 1), xml: true}, 8},
+}
+
+// gcRounds interleaves the settings: each loads for duration/gcRounds in
+// turn, so that a change in the machine's load during the run falls on
+// all of them alike.
+const gcRounds = 5
+
+// gcCompare loads each GC setting with a small and a heavy workload, in
+// the same run, and reports throughput as a ratio of Go's default
+// collector (-gc-headroom 0).
+func gcCompare(mock string, d time.Duration, extra []gcServer) (string, error) {
+	servers := append([]gcServer{
+		{name: "Go default (-gc-headroom 0)", args: []string{"-gc-headroom", "0"}},
+		{name: "-gc-headroom 12MiB (default)"},
+	}, extra...)
+	type cell struct {
+		r    result
+		peak int64
+	}
+	res := map[string]map[string]cell{}
+	for _, srv := range servers {
+		res[srv.name] = map[string]cell{}
+	}
+	for _, gw := range gcWorkloads {
+		// Fresh processes per workload: each peak RSS is the workload's own.
+		addrs := make([]string, len(servers))
+		cmds := make([]*exec.Cmd, len(servers))
+		stop := func() {
+			for _, c := range cmds {
+				if c != nil {
+					_ = c.Process.Kill()
+					_ = c.Wait()
+				}
+			}
+		}
+		for i, srv := range servers {
+			bin := srv.bin
+			if bin == "" {
+				bin = mock
+			}
+			addr, err := freeAddr()
+			if err != nil {
+				stop()
+				return "", err
+			}
+			cmd := exec.Command(bin, append([]string{"-addr", addr, "-max-body", "32MiB"}, srv.args...)...)
+			if err := cmd.Start(); err != nil {
+				stop()
+				return "", err
+			}
+			addrs[i], cmds[i] = addr, cmd
+			if err := waitUp("http://"+addr, 5*time.Second); err != nil {
+				stop()
+				return "", fmt.Errorf("%s: %w", srv.name, err)
+			}
+			load("http://"+addr, gw.w, gw.conc, time.Second) // warm-up
+		}
+		parts := make([][]result, len(servers))
+		for round := range gcRounds {
+			for k := range servers {
+				i := (k + round) % len(servers)
+				fmt.Fprintf(os.Stderr, "gc %-30s %-24s round %d...\n", servers[i].name, gw.w.name, round+1)
+				parts[i] = append(parts[i], load("http://"+addrs[i], gw.w, gw.conc, d/gcRounds))
+			}
+		}
+		for i, srv := range servers {
+			peak, _ := procStatus(cmds[i].Process.Pid, "VmHWM")
+			res[srv.name][gw.w.name] = cell{merge(parts[i]), peak}
+		}
+		stop()
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nGC settings: the same mockserver workloads, %d interleaved rounds each, ratio of Go's default collector in this run:\n", gcRounds)
+	fmt.Fprintf(&b, "%-26s %-30s %6s %10s %7s %9s %9s %7s %9s\n", "workload", "setting", "conc", "req/s", "ratio", "p50", "p99", "errors", "peak RSS")
+	for _, gw := range gcWorkloads {
+		base := res[servers[0].name][gw.w.name].r.rps
+		for _, srv := range servers {
+			c := res[srv.name][gw.w.name]
+			fmt.Fprintf(&b, "%-26s %-30s %6d %10.1f %7.2f %9s %9s %7d %7.1f MiB\n", gw.w.name, srv.name, gw.conc, c.r.rps, c.r.rps/base, ms(c.r.p50), ms(c.r.p99), c.r.errors, float64(c.peak)/1024)
+		}
+	}
+	return b.String(), nil
+}
+
+// merge adds up the rounds of one setting: requests per second over the
+// time they ran; percentiles are the rounds' medians.
+func merge(rs []result) result {
+	var out result
+	var secs float64
+	var p50, p99, p999 []time.Duration
+	for _, r := range rs {
+		out.requests += r.requests
+		out.errors += r.errors
+		secs += r.elapsed.Seconds()
+		p50, p99, p999 = append(p50, r.p50), append(p99, r.p99), append(p999, r.p999)
+	}
+	if secs > 0 {
+		out.rps = float64(out.requests) / secs
+	}
+	med := func(ds []time.Duration) time.Duration {
+		slices.Sort(ds)
+		return ds[len(ds)/2]
+	}
+	out.p50, out.p99, out.p999 = med(p50), med(p99), med(p999)
+	return out
 }

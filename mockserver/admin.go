@@ -3,6 +3,7 @@ package mockserver
 import (
 	"bytes"
 	"crypto/subtle"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -268,14 +269,22 @@ func (s *Server) activeList(c echo.Context) error {
 // /requests/count.
 var requestFilters = []string{"operation", "since", "lifecycle", "status", "scenario", "validation"}
 
+// pageParams are the query parameters of GET /__mock/requests beside its
+// filters.
+var pageParams = []string{"limit", "cursor"}
+
 // journalFilter reads the filters of a journal call; a problem names an
-// unknown filter or a bad value.
-func (s *Server) journalFilter(c echo.Context) (journal.Filter, *problem.Problem) {
+// unknown filter or a bad value. paged allows limit and cursor.
+func (s *Server) journalFilter(c echo.Context, paged bool) (journal.Filter, *problem.Problem) {
 	q := c.QueryParams()
 	var f journal.Filter
 	for k := range q {
-		if !slices.Contains(requestFilters, k) {
-			return f, problem.Newf(http.StatusBadRequest, "unknown filter %q; filters: %s", k, strings.Join(requestFilters, ", "))
+		if !slices.Contains(requestFilters, k) && !(paged && slices.Contains(pageParams, k)) {
+			known := requestFilters
+			if paged {
+				known = append(slices.Clone(requestFilters), pageParams...)
+			}
+			return f, problem.Newf(http.StatusBadRequest, "unknown filter %q; filters: %s", k, strings.Join(known, ", "))
 		}
 	}
 	if v := q.Get("operation"); v != "" {
@@ -314,21 +323,61 @@ func (s *Server) journalFilter(c echo.Context) (journal.Filter, *problem.Problem
 	return f, nil
 }
 
+// Listing pages: DefaultPage entries unless limit says otherwise, at most
+// MaxPage, so that a listing costs at most MaxPage journal entries.
+const (
+	DefaultPage = 100
+	MaxPage     = 1000
+)
+
 func (s *Server) listRequests(c echo.Context) error {
-	f, p := s.journalFilter(c)
+	f, p := s.journalFilter(c, true)
 	if p != nil {
 		return adminProblem(c, p)
 	}
-	entries := s.journal.List(f)
-	if entries == nil {
-		entries = []journal.Entry{}
+	limit, after := DefaultPage, uint64(0)
+	if v := c.QueryParam("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > MaxPage {
+			return adminProblem(c, problem.Newf(http.StatusBadRequest, "limit %q: want a whole number from 1 to %d", v, MaxPage))
+		}
+		limit = n
 	}
-	return c.JSON(http.StatusOK, map[string]any{"size": s.journal.Size(), "requests": entries})
+	if v := c.QueryParam("cursor"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return adminProblem(c, problem.Newf(http.StatusBadRequest, "cursor %q: want the next of a previous page", v))
+		}
+		after = n
+	}
+	page := s.journal.Page(f, after, limit)
+	// Written entry by entry: a page is never rendered whole in memory.
+	res := c.Response()
+	res.Header().Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
+	res.WriteHeader(http.StatusOK)
+	fmt.Fprintf(res, `{"size":%d,"maxBytes":%d,"requests":[`, s.journal.Size(), s.journal.MaxBytes())
+	for i := range page.Entries {
+		if i > 0 {
+			_, _ = res.Write([]byte{','})
+		}
+		b, err := json.Marshal(&page.Entries[i])
+		if err != nil {
+			return err
+		}
+		_, _ = res.Write(b)
+		page.Entries[i] = journal.Entry{} // let it go as soon as it is written
+	}
+	if page.Next != 0 {
+		fmt.Fprintf(res, `],"next":"%d"}`, page.Next)
+	} else {
+		_, _ = res.Write([]byte("]}"))
+	}
+	return nil
 }
 
 // countRequests is the verify-style assertion: how many requests match.
 func (s *Server) countRequests(c echo.Context) error {
-	f, p := s.journalFilter(c)
+	f, p := s.journalFilter(c, false)
 	if p != nil {
 		return adminProblem(c, p)
 	}

@@ -33,6 +33,7 @@ type Config struct {
 	SeedSet      bool           // false: a seed is drawn at start-up and logged
 	TimeoutMax   time.Duration  // how long a timeout fault holds a request at most
 	JournalSize  int            // requests kept by the journal
+	JournalBytes int64          // bytes kept by the journal (see journal.Size)
 	Admin        bool           // serve the admin API under /__mock
 	AdminToken   string         // when set, admin calls need Authorization: Bearer AdminToken
 	Validation   string         // enforce or report
@@ -44,6 +45,8 @@ type Config struct {
 	ReadHeaderTimeout time.Duration
 	ReadTimeout       time.Duration
 	IdleTimeout       time.Duration
+	MaxConns          int   // open connections; 0: sized from the file-descriptor limit
+	MaxFixture        int64 // bytes of the spec and of each fixture file
 
 	GCHeadroom int64 // collect when the heap is this far above the live heap; 0: Go's default
 
@@ -73,6 +76,7 @@ func DefaultConfig() Config {
 		ShutdownTimeout: 10 * time.Second,
 		TimeoutMax:      30 * time.Second,
 		JournalSize:     1000,
+		JournalBytes:    16 << 20,
 		Admin:           true,
 		Validation:      "enforce",
 
@@ -82,6 +86,7 @@ func DefaultConfig() Config {
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       120 * time.Second,
+		MaxFixture:        16 << 20,
 		GCHeadroom:        12 << 20,
 		Lifecycle:         "off",
 		UpstreamTimeout:   30 * time.Second,
@@ -112,7 +117,7 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	fs.StringVar(&cfg.SpecFile, "spec", "", "OpenAPI file to serve instead of the embedded openapi.yaml")
 	fs.StringVar(&cfg.FixturesDir, "fixtures", "", "fixture directory to use instead of the embedded fixtures")
 	fs.StringVar(&cfg.LogFormat, "log-format", cfg.LogFormat, "log format: text or json")
-	fs.Var(byteSize{&cfg.MaxBody}, "max-body", "request body limit: a `size` in bytes, or with KiB/MiB/GiB")
+	fs.Var(byteSize{&cfg.MaxBody, CeilingMaxBody}, "max-body", "request body limit: a `size` in bytes, or with KiB/MiB/GiB; at most 1GiB")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "time given to requests in flight on SIGINT/SIGTERM")
 	fs.BoolVar(&cfg.ShowVersion, "version", false, "print the version and exit")
 	fs.StringVar(&cfg.Scenario, "scenario", "", "scenario active from start-up until cleared through the admin API")
@@ -129,15 +134,18 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	})
 	fs.DurationVar(&cfg.TimeoutMax, "timeout-max", cfg.TimeoutMax, "longest a timeout fault holds a request before closing the connection")
 	fs.IntVar(&cfg.JournalSize, "journal-size", cfg.JournalSize, "requests the journal keeps (a ring; 0 keeps none)")
+	fs.Var(byteSize{&cfg.JournalBytes, CeilingJournalBytes}, "journal-bytes", "`size` the journal keeps at most, the oldest requests going first (64KiB to 4GiB)")
 	fs.BoolVar(&cfg.Admin, "admin", cfg.Admin, "serve the admin API under /__mock")
 	fs.StringVar(&cfg.AdminToken, "admin-token", "", "require Authorization: Bearer TOKEN on every admin call (the dashboard at /__mock/ui asks for it once and keeps a cookie)")
-	fs.Var(byteSize{&cfg.MaxHeader}, "max-header", "request line and headers limit: a `size` in bytes, or with KiB/MiB/GiB; 431 beyond")
+	fs.Var(byteSize{&cfg.MaxHeader, CeilingMaxHeader}, "max-header", "request line and headers limit: a `size` in bytes, or with KiB/MiB/GiB, at most 16MiB; 431 beyond")
 	fs.IntVar(&cfg.MaxDepth, "max-depth", cfg.MaxDepth, "nesting limit of JSON and XML bodies: 400 beyond")
 	fs.IntVar(&cfg.MaxXMLNodes, "max-xml-nodes", cfg.MaxXMLNodes, "limit of elements and attributes in an XML body: 400 beyond")
 	fs.DurationVar(&cfg.ReadHeaderTimeout, "read-header-timeout", cfg.ReadHeaderTimeout, "time a client has to send the request headers; slower connections are dropped")
 	fs.DurationVar(&cfg.ReadTimeout, "read-timeout", cfg.ReadTimeout, "time a client has to send the whole request")
 	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", cfg.IdleTimeout, "time an idle keep-alive connection stays open")
-	fs.Var(byteSize{&cfg.GCHeadroom}, "gc-headroom", "collect garbage when the heap is this `size` above the live heap (0: Go's default; GOGC or GOMEMLIMIT in the environment win)")
+	fs.IntVar(&cfg.MaxConns, "max-conns", cfg.MaxConns, "open connections at most; the one idle the longest is closed for a new one at the limit (0: the file-descriptor limit less a tenth)")
+	fs.Var(byteSize{&cfg.MaxFixture, CeilingMaxFixture}, "max-fixture", "`size` limit of the spec file and of each fixture file (at most 1GiB)")
+	fs.Var(byteSize{&cfg.GCHeadroom, CeilingGCHeadroom}, "gc-headroom", "while the live heap is smaller than this `size`, collect garbage when the heap has grown this much rather than when it doubles (0: Go's default; GOGC or GOMEMLIMIT in the environment win; at most 4GiB)")
 	fs.StringVar(&cfg.Lifecycle, "lifecycle", cfg.Lifecycle, "token lifecycle: off (any token is valid), adopt (unknown tokens are registered on first sight, then expire and renew by the rules), strict (only seeded or minted tokens exist)")
 	fs.IntVar(&cfg.MaxTokens, "max-tokens", cfg.MaxTokens, "tokens the lifecycle keeps at most (revoked and expired ones are evicted first, then the least recently active)")
 	fs.Func("watch", "reload the spec and fixtures when their files change (default: on when -spec or -fixtures is given)", func(v string) error {
@@ -212,6 +220,24 @@ func (c Config) Validate() error {
 	if c.JournalSize < 0 {
 		errs = append(errs, fmt.Errorf("-journal-size %d: must not be negative", c.JournalSize))
 	}
+	if c.JournalBytes < 64<<10 {
+		errs = append(errs, fmt.Errorf("-journal-bytes %d: must be at least 64KiB", c.JournalBytes))
+	}
+	if c.MaxConns < 0 {
+		errs = append(errs, fmt.Errorf("-max-conns %d: must not be negative (0: from the file-descriptor limit)", c.MaxConns))
+	}
+	if c.MaxFixture < 1024 {
+		errs = append(errs, fmt.Errorf("-max-fixture %d: must be at least 1KiB", c.MaxFixture))
+	}
+	for _, b := range []struct {
+		name       string
+		n, ceiling int64
+	}{{"-max-body", c.MaxBody, CeilingMaxBody}, {"-max-header", c.MaxHeader, CeilingMaxHeader}, {"-journal-bytes", c.JournalBytes, CeilingJournalBytes},
+		{"-max-fixture", c.MaxFixture, CeilingMaxFixture}, {"-gc-headroom", c.GCHeadroom, CeilingGCHeadroom}} {
+		if b.n > b.ceiling {
+			errs = append(errs, fmt.Errorf("%s %d: above the ceiling of %s", b.name, b.n, byteSize{&b.n, 0}))
+		}
+	}
 	if c.UpstreamMode != "" && c.UpstreamMode != "report" && c.UpstreamMode != "enforce" {
 		errs = append(errs, fmt.Errorf("-upstream-mode %q: want report or enforce", c.UpstreamMode))
 	}
@@ -279,8 +305,24 @@ func (l latencyFlag) Set(s string) error {
 	return nil
 }
 
-// byteSize is a flag.Value for sizes such as 1048576, 512KiB or 1MiB.
-type byteSize struct{ n *int64 }
+// Ceilings of the size flags: above them a value is refused, not
+// wrapped around or silently cut. The server holds a body, a header, the
+// journal and a fixture in memory, so each is bounded well within what a
+// machine has.
+const (
+	CeilingMaxBody      = 1 << 30
+	CeilingMaxHeader    = 16 << 20
+	CeilingJournalBytes = 4 << 30
+	CeilingMaxFixture   = 1 << 30
+	CeilingGCHeadroom   = 4 << 30
+)
+
+// byteSize is a flag.Value for sizes such as 1048576, 512KiB or 1MiB, at
+// most ceiling bytes.
+type byteSize struct {
+	n       *int64
+	ceiling int64
+}
 
 // sizeUnits are the units of byteSize, largest first.
 var sizeUnits = []struct {
@@ -315,6 +357,11 @@ func (b byteSize) Set(s string) error {
 		}
 	}
 	n, err := strconv.ParseInt(num, 10, 64)
+	if errors.Is(err, strconv.ErrRange) || (err == nil && n > b.ceiling/mult) {
+		// Checked before multiplying: 17179869185GiB must not wrap around.
+		c := b.ceiling
+		return fmt.Errorf("%q is above the ceiling of %s", s, byteSize{&c, 0})
+	}
 	if err != nil || n < 0 {
 		return fmt.Errorf("%q is not a size (bytes, or a number with KiB, MiB or GiB)", s)
 	}

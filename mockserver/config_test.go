@@ -33,6 +33,17 @@ func TestParseConfig(t *testing.T) {
 			return c.Scenario == "slow" && c.FailRate == 0.1 && c.FailScenario == "flaky" && c.Latency.Min == 50*time.Millisecond && c.Latency.Max == 200*time.Millisecond &&
 				c.Seed == 7 && c.SeedSet && c.JournalSize == 10 && !c.Admin && c.Validation == "report"
 		}, ""},
+		{"limits", []string{"-journal-bytes", "1MiB", "-max-conns", "500", "-max-fixture", "64MiB", "-max-body", "1GiB"}, map[string]string{"MOCKSERVER_GC_HEADROOM": "32MiB"}, func(c mockserver.Config) bool {
+			return c.JournalBytes == 1<<20 && c.MaxConns == 500 && c.MaxFixture == 64<<20 && c.MaxBody == 1<<30 && c.GCHeadroom == 32<<20
+		}, ""},
+		{"limits from the environment", nil, map[string]string{"MOCKSERVER_JOURNAL_BYTES": "2MiB", "MOCKSERVER_MAX_CONNS": "9"}, func(c mockserver.Config) bool {
+			return c.JournalBytes == 2<<20 && c.MaxConns == 9
+		}, ""},
+		{"size that overflows", []string{"-max-body", "17179869185GiB"}, nil, nil, "above the ceiling of 1GiB"},
+		{"size above its ceiling", []string{"-max-header", "17MiB"}, nil, nil, "above the ceiling of 16MiB"},
+		{"number too large", []string{"-journal-bytes", "99999999999999999999"}, nil, nil, "above the ceiling of 4GiB"},
+		{"journal too small", []string{"-journal-bytes", "1KiB"}, nil, nil, "-journal-bytes 1024: must be at least 64KiB"},
+		{"negative max-conns", []string{"-max-conns", "-1"}, nil, nil, "-max-conns -1: must not be negative"},
 		{"fail-rate alone", []string{"-fail-rate", "0.5"}, nil, nil, "-fail-rate and -fail-scenario go together"},
 		{"bad latency", []string{"-latency", "2s..1s"}, nil, nil, "not a duration range"},
 		{"bad seed", []string{"-seed", "x"}, nil, nil, `"x" is not a whole number`},

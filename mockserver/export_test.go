@@ -7,3 +7,6 @@ import "github.com/labstack/echo/v4"
 func (s *Server) AddTestRoute(method, path string, h func() error) {
 	s.echo.Add(method, path, func(echo.Context) error { return h() })
 }
+
+// OpenConns is the number of connections the server holds open.
+func (s *Server) OpenConns() int { return s.conns.open() }

@@ -3,7 +3,6 @@ package mockserver
 import (
 	"bufio"
 	"fmt"
-	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -87,7 +86,7 @@ func (s *Server) closeConn(c echo.Context, rst bool) {
 		s.log.Warn("fault: cannot take over the connection", "err", err)
 		return
 	}
-	if tc, ok := conn.(*net.TCPConn); ok && rst {
+	if tc, ok := conn.(interface{ SetLinger(int) error }); ok && rst {
 		_ = tc.SetLinger(0)
 	}
 	_ = conn.Close()

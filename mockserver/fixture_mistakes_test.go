@@ -160,7 +160,7 @@ func TestFixturesValidatedAsRendered(t *testing.T) {
 	})
 	t.Run("a body placeholder rendered with the sample requests", func(t *testing.T) {
 		err := startWith(t, "ValidateToken.yaml", replace("  dotnet-client:\n", "  long-token:\n    application/json: '{\"Authentication\":{\"SecurityToken\":\""+strings.Repeat("x", 80)+"\"}}'\n  dotnet-client:\n"),
-			strings.Replace(string(tokenmock.Spec), "        SecurityToken:\n          type: string\n          nullable: true\n    TokenResponseXml:", "        SecurityToken:\n          type: string\n          nullable: true\n          maxLength: 64\n    TokenResponseXml:", 1))
+			strings.Replace(string(tokenmock.Spec), "        SecurityToken:\n          type: string\n          nullable: true\n          x-secret: true\n    TokenResponseXml:", "        SecurityToken:\n          type: string\n          nullable: true\n          x-secret: true\n          maxLength: 64\n    TokenResponseXml:", 1))
 		if err == nil || !strings.Contains(err.Error(), "answers.default.body.application/json, rendered for requests.long-token (application/json), does not match the spec: /SecurityToken: maximum string length is 64") {
 			t.Errorf("got %v, want the rendering for the long sample token refused", err)
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/tokenmock/tokenmock/mockserver/answers"
 	"github.com/tokenmock/tokenmock/mockserver/journal"
 	"github.com/tokenmock/tokenmock/mockserver/problem"
+	"github.com/tokenmock/tokenmock/mockserver/redact"
 	"github.com/tokenmock/tokenmock/mockserver/scenario"
 )
 
@@ -19,13 +20,15 @@ import (
 type exchange struct {
 	op       string
 	body     []byte
+	value    any                 // the body, decoded, when it was valid
 	rejected *problem.Problem    // the answer was this problem
 	reported []problem.Violation // -validation=report: violations let through
 	choice   scenario.Choice
 	fault    string
 	status   int // 0 when a fault gave no answer
-	// The answer as the client got it, for the journal (nil: none kept).
-	answer *journal.Answer
+	// The answer as the client got it, for the journal (nil: none kept);
+	// masked and cut when the entry is made.
+	answer *sentAnswer
 	// Validating proxy: the answer came from the backend; the request was
 	// outside the contract (forwarded unchecked); the answer's violations.
 	upstream    bool
@@ -49,14 +52,39 @@ func (s *Server) serve(c echo.Context) error {
 	if s.upstream != nil {
 		answer = s.proxy
 	}
-	if p := answer(c, s.world.Load(), x); p != nil {
+	w := s.world.Load()
+	p := answer(c, w, x)
+	red := s.redaction(w, c.Request(), x, p)
+	if p != nil {
+		red.Problem(p) // before it is answered, logged or journaled
 		x.rejected, x.status = p, p.Status
 		if err := s.writeProblem(c, p); err != nil {
 			return err
 		}
 	}
-	s.record(c.Request(), x, time.Since(start))
+	s.record(c.Request(), x, red, time.Since(start))
 	return nil
+}
+
+// sentAnswer is an answer as it went out, kept for the journal entry.
+type sentAnswer struct {
+	status int
+	header http.Header // a copy
+	body   []byte
+}
+
+// redaction collects the credentials of a request, when anything will be
+// written down about it: a journal entry, or a problem (see package
+// redact). nil otherwise, which masks nothing.
+func (s *Server) redaction(w *world, req *http.Request, x *exchange, p *problem.Problem) *redact.Request {
+	if s.journal.Size() == 0 && p == nil && len(x.reported) == 0 && len(x.answerViols) == 0 {
+		return nil
+	}
+	red := w.secrets.Scan(req.Header, req.URL.RawQuery, x.body)
+	if x.value != nil {
+		red.AddValue(x.value)
+	}
+	return red
 }
 
 // answer validates, chooses and responds; a problem is returned, not
@@ -66,6 +94,7 @@ func (s *Server) answer(c echo.Context, w *world, x *exchange) *problem.Problem 
 	if p != nil {
 		return p
 	}
+	x.value = v.value
 	req := c.Request()
 	ch, p := s.engine.Choose(v.op.ID, req.Header, v.value)
 	x.choice = ch
@@ -133,7 +162,7 @@ func (s *Server) respond(c echo.Context, w *world, v *valid, ch scenario.Choice,
 		if ctype != "" {
 			ah.Set("Content-Type", ctype)
 		}
-		x.answer = journal.NewAnswer(ans.Status, ah, body, 4096)
+		x.answer = &sentAnswer{ans.Status, ah, body}
 	}
 	// A write error means the client has gone: nothing more can be said.
 	if ctype == "" {
@@ -162,8 +191,12 @@ func (s *Server) sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// record writes the request's log line and journal entry.
-func (s *Server) record(req *http.Request, x *exchange, d time.Duration) {
+// logViolations bounds the violations of a log line as a journal entry's.
+const logViolations = journal.ViolationsKeep
+
+// record writes the request's log line and journal entry, both bounded and
+// with the credentials red found masked.
+func (s *Server) record(req *http.Request, x *exchange, red *redact.Request, d time.Duration) {
 	validation := "ok"
 	var viols []problem.Violation
 	switch {
@@ -175,12 +208,16 @@ func (s *Server) record(req *http.Request, x *exchange, d time.Duration) {
 		validation, viols = "reported", append(slices.Clone(x.reported), x.answerViols...)
 	}
 	if x.rejected != nil && x.upstream {
-		viols = append(viols, x.answerViols...) // enforce: the 502 lists them
+		viols = append(slices.Clone(viols), x.answerViols...) // enforce: the 502 lists them
+	}
+	if x.rejected == nil || x.upstream {
+		viols = problem.Bound(viols)
+		red.Violations(viols)
 	}
 	applied := x.choice.Applied()
 	attrs := []slog.Attr{
 		slog.String("method", req.Method),
-		slog.String("path", req.URL.Path),
+		slog.String("path", problem.Cut(red.String(req.URL.Path), journal.PathMax)),
 		slog.String("operation", x.op),
 		slog.Int("status", x.status),
 		slog.Float64("duration_ms", float64(d.Microseconds())/1000),
@@ -196,16 +233,23 @@ func (s *Server) record(req *http.Request, x *exchange, d time.Duration) {
 		attrs = append(attrs, slog.String("fault", x.fault))
 	}
 	if x.rejected != nil {
-		attrs = append(attrs, slog.String("problem", x.rejected.Error()))
+		attrs = append(attrs, slog.String("problem", (&problem.Problem{Status: x.rejected.Status, Detail: x.rejected.Detail, Errors: problem.Within(viols, logViolations)}).Error()))
 	} else if len(viols) > 0 {
-		attrs = append(attrs, slog.String("problem", (&problem.Problem{Status: http.StatusBadRequest, Detail: "reported, answered anyway", Errors: viols}).Error()))
+		attrs = append(attrs, slog.String("problem", (&problem.Problem{Status: http.StatusBadRequest, Detail: "reported, answered anyway", Errors: problem.Within(viols, logViolations)}).Error()))
 	}
 	if x.upstream {
 		attrs = append(attrs, slog.Bool("upstream", true))
 	}
 	s.log.LogAttrs(req.Context(), slog.LevelInfo, "request", attrs...)
 
-	s.journal.Add(journal.Entry{
+	if s.journal.Size() == 0 {
+		return
+	}
+	var answer *journal.Answer
+	if a := x.answer; a != nil {
+		answer = journal.NewAnswer(a.status, a.header, a.body, s.journal.BodyMax(), red)
+	}
+	s.journal.AddMasked(journal.Entry{
 		Time:       s.clock.Now().UTC(),
 		Operation:  x.op,
 		Method:     req.Method,
@@ -218,8 +262,8 @@ func (s *Server) record(req *http.Request, x *exchange, d time.Duration) {
 		Fault:      x.fault,
 		Lifecycle:  x.choice.Lifecycle,
 		Status:     x.status,
-		Answer:     x.answer,
+		Answer:     answer,
 		Upstream:   x.upstream,
 		DurationMS: float64(d.Microseconds()) / 1000,
-	}, req.Header, x.body)
+	}, req.Header, x.body, red)
 }

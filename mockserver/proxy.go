@@ -9,7 +9,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tokenmock/tokenmock/mockserver/contract"
-	"github.com/tokenmock/tokenmock/mockserver/journal"
 	"github.com/tokenmock/tokenmock/mockserver/lifecycle"
 	"github.com/tokenmock/tokenmock/mockserver/problem"
 	"github.com/tokenmock/tokenmock/mockserver/upstream"
@@ -43,6 +42,7 @@ func (s *Server) proxy(c echo.Context, w *world, x *exchange) *problem.Problem {
 	for i := range x.reported {
 		x.reported[i].Direction = "request"
 	}
+	x.value = v.value
 	ch, p := s.engine.Choose(v.op.ID, req.Header, v.value)
 	x.choice = ch
 	if p != nil {
@@ -102,7 +102,7 @@ func (s *Server) forward(c echo.Context, v *valid, x *exchange) *problem.Problem
 	}
 	x.status = ans.Status
 	if s.cfg.JournalSize > 0 {
-		x.answer = journal.NewAnswer(ans.Status, h, body, 4096)
+		x.answer = &sentAnswer{ans.Status, h.Clone(), body}
 	}
 	// The backend's bytes: Content-Length from them, the rest as sent.
 	h.Del("Content-Length")

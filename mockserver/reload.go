@@ -36,7 +36,7 @@ type ReloadStatus struct {
 // (activations and tokens of scenarios and realms that are gone are
 // dropped).
 func (s *Server) Reload(why string) error {
-	w, err := loadWorld(s.cfg, s.src)
+	w, err := loadWorld(s.cfg, s.src, s.log)
 	now := s.clock.Now()
 	s.reloads.mu.Lock()
 	defer s.reloads.mu.Unlock()

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -58,10 +59,11 @@ type Server struct {
 	recorder *upstream.Recorder
 	dash     dashState // the page at /__mock/ui and its live stream
 
-	echo *echo.Echo
-	http *http.Server
-	ln   net.Listener
-	done chan error
+	echo  *echo.Echo
+	http  *http.Server
+	ln    net.Listener
+	conns *connLimiter
+	done  chan error
 	// stopping ends when shutdown begins: timeout faults and delays then
 	// end at once instead of holding the shutdown up.
 	stopping context.Context
@@ -94,7 +96,7 @@ func Load(cfg Config, src Source) (*Loaded, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	w, err := loadWorld(cfg, src)
+	w, err := loadWorld(cfg, src, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +121,7 @@ func NewWith(cfg Config, log *slog.Logger, opts Options) (_ *Server, err error) 
 	var w *world
 	if opts.Loaded != nil {
 		w = opts.Loaded.w
-	} else if w, err = loadWorld(cfg, opts.Source); err != nil {
+	} else if w, err = loadWorld(cfg, opts.Source, log); err != nil {
 		return nil, err
 	}
 	if !cfg.SeedSet {
@@ -134,7 +136,8 @@ func NewWith(cfg Config, log *slog.Logger, opts Options) (_ *Server, err error) 
 		Seed: cfg.Seed, Clock: clk, Latency: cfg.Latency, Gate: gate,
 		StartScenario: cfg.Scenario, FailRate: cfg.FailRate, FailScenario: cfg.FailScenario,
 	}
-	s := &Server{cfg: cfg, log: log, clock: clk, gate: gate, journal: journal.New(cfg.JournalSize, 4096), src: opts.Source}
+	s := &Server{cfg: cfg, log: log, clock: clk, gate: gate, src: opts.Source,
+		journal: journal.NewWith(journal.Options{Size: cfg.JournalSize, Bytes: cfg.JournalBytes, Policy: w.secrets})}
 	if cfg.Upstream != "" {
 		// Answers come from the backend: only what is asked for explicitly
 		// (a scenario header, Prefer, an activation) is injected.
@@ -234,9 +237,12 @@ func (s *Server) Open() error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
 	}
-	s.ln = ln
+	limiter := newConnLimiter(ln, s.maxConns(), s.log)
+	s.ln, s.conns = limiter, limiter
 	s.http = &http.Server{
 		Handler:           s.echo,
+		ConnState:         limiter.track,
+		ConnContext:       connContext,
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
 		ReadTimeout:       s.cfg.ReadTimeout,
 		IdleTimeout:       s.cfg.IdleTimeout,
@@ -257,15 +263,43 @@ func (s *Server) Open() error {
 		}
 	}
 	s.done = make(chan error, 1)
-	go func() { s.done <- s.http.Serve(ln) }()
+	go func() { s.done <- s.http.Serve(limiter) }()
 	if s.cfg.Admin && s.cfg.AdminToken == "" && !isLoopback(ln.Addr()) {
 		s.log.Warn("the admin API is open to anyone who can reach "+ln.Addr().String()+": set -admin-token (or MOCKSERVER_ADMIN_TOKEN), or -admin=false", "addr", ln.Addr().String())
 	}
 	w := s.world.Load()
-	s.log.Info("listening", "addr", ln.Addr().String(), "operations", len(w.contract.Operations),
+	s.log.Info("listening", "addr", ln.Addr().String(), "maxConns", limiter.max, "operations", len(w.contract.Operations),
 		"scenarios", len(w.scenarios.Names), "seed", s.cfg.Seed, "admin", s.cfg.Admin, "validation", s.cfg.Validation,
 		"lifecycle", s.gate.Mode(), "realms", len(w.lifecycle.Names), "watch", s.cfg.Watch, "upstream", s.upstreamTarget(), "record", s.cfg.Record)
 	return nil
+}
+
+// maxConns is -max-conns, or, when 0, the file-descriptor limit less a
+// headroom for the files the process opens itself (a tenth, at least 64).
+func (s *Server) maxConns() int {
+	fds := fdLimit()
+	if s.cfg.MaxConns > 0 {
+		if fds > 0 && s.cfg.MaxConns > fds-16 {
+			s.log.Warn("-max-conns is above the file-descriptor limit: connections beyond it will be refused (raise ulimit -n)", "maxConns", s.cfg.MaxConns, "fdLimit", fds)
+		}
+		return s.cfg.MaxConns
+	}
+	if fds <= 0 {
+		return 10000
+	}
+	return max(fds-max(64, fds/10), 16)
+}
+
+// framingProblem is the answer to a request that carried both
+// Content-Length and Transfer-Encoding: refused, and its connection
+// closed, as RFC 9112 §6.3 asks of a server, since such a request may be
+// an attempt at request smuggling. (net/http reads the body by
+// Transfer-Encoding, drops the Content-Length and would keep the
+// connection open.)
+func framingProblem(c echo.Context) *problem.Problem {
+	c.Response().Header().Set("Connection", "close")
+	return problem.New(http.StatusBadRequest, "the request has both Content-Length and Transfer-Encoding: refused, and the connection closed (RFC 9112, section 6.3)",
+		problem.Violation{Location: "Content-Length", Rule: "framing", Detail: "a request carries Content-Length or Transfer-Encoding, not both"})
 }
 
 func isLoopback(a net.Addr) bool {
@@ -274,10 +308,14 @@ func isLoopback(a net.Addr) bool {
 }
 
 // limitHeaders answers 431 when the request line and headers are larger
-// than -max-header.
+// than -max-header, and 400 when they frame the body twice (see
+// framingProblem).
 func (s *Server) limitHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
+		if bothLengths(req) {
+			return s.reject(c, framingProblem(c))
+		}
 		n := int64(len(req.Method) + len(req.RequestURI) + 12)
 		for k, vs := range req.Header {
 			for _, v := range vs {
@@ -285,7 +323,7 @@ func (s *Server) limitHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 		}
 		if n > s.cfg.MaxHeader {
-			return s.writeProblem(c, problem.Newf(http.StatusRequestHeaderFieldsTooLarge, "the request line and headers take %d bytes; the limit is %d", n, s.cfg.MaxHeader))
+			return s.reject(c, problem.Newf(http.StatusRequestHeaderFieldsTooLarge, "the request line and headers take %d bytes; the limit is %d", n, s.cfg.MaxHeader))
 		}
 		return next(c)
 	}
@@ -361,6 +399,19 @@ func (s *Server) echoError(err error, c echo.Context) {
 	_ = s.writeProblem(c, problem.New(status, detail))
 }
 
+// reject answers a request that a check before routing refused, and logs
+// and journals it as any other.
+func (s *Server) reject(c echo.Context, p *problem.Problem) error {
+	start := time.Now()
+	x := &exchange{}
+	red := s.redaction(s.world.Load(), c.Request(), x, p)
+	red.Problem(p)
+	x.rejected, x.status = p, p.Status
+	err := s.writeProblem(c, p)
+	s.record(c.Request(), x, red, time.Since(start))
+	return err
+}
+
 func (s *Server) writeProblem(c echo.Context, p *problem.Problem) error {
 	req := c.Request()
 	body, ct := p.Render(contract.WantsXML(req.Header.Get("Accept"), req.Header.Get("Content-Type")))
@@ -372,7 +423,13 @@ func (s *Server) writeProblem(c echo.Context, p *problem.Problem) error {
 	return c.Blob(p.Status, ct, body)
 }
 
+// bodyChunk is the most readBody allocates before the bytes have come: a
+// client may announce a Content-Length it never sends.
+const bodyChunk = 64 << 10
+
 // readBody reads the request body up to the configured limit: 413 beyond.
+// It reads as the bytes come, in a buffer that grows with them; the
+// announced Content-Length only sizes the first chunk.
 func (s *Server) readBody(req *http.Request) ([]byte, *problem.Problem) {
 	if req.ContentLength > s.cfg.MaxBody {
 		return nil, problem.Newf(http.StatusRequestEntityTooLarge, "the body has %d bytes; the limit is %d", req.ContentLength, s.cfg.MaxBody)
@@ -380,17 +437,33 @@ func (s *Server) readBody(req *http.Request) ([]byte, *problem.Problem) {
 	if req.Body == nil || req.Body == http.NoBody {
 		return nil, nil
 	}
+	size := 512
 	if req.ContentLength > 0 {
-		// The size is known: one buffer of that size, no growing.
-		body := make([]byte, req.ContentLength)
-		if _, err := io.ReadFull(req.Body, body); err != nil {
+		size = int(min(req.ContentLength, bodyChunk))
+	}
+	body := make([]byte, 0, size)
+	r := io.LimitReader(req.Body, s.cfg.MaxBody+1)
+	for {
+		if len(body) == cap(body) {
+			if int64(len(body)) == req.ContentLength {
+				// All that was announced has come: a body of known
+				// length ends here, without a buffer to grow for the EOF.
+				var one [1]byte
+				if n, err := r.Read(one[:]); n == 0 && err == io.EOF {
+					break
+				}
+				return nil, problem.Newf(http.StatusBadRequest, "the body is longer than its Content-Length")
+			}
+			body = slices.Grow(body, min(max(len(body), 512), bodyChunk*16))
+		}
+		n, err := r.Read(body[len(body):cap(body)])
+		body = body[:len(body)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
 			return nil, problem.Newf(http.StatusBadRequest, "the body could not be read: %v", err)
 		}
-		return body, nil
-	}
-	body, err := io.ReadAll(io.LimitReader(req.Body, s.cfg.MaxBody+1))
-	if err != nil {
-		return nil, problem.Newf(http.StatusBadRequest, "the body could not be read: %v", err)
 	}
 	if int64(len(body)) > s.cfg.MaxBody {
 		return nil, problem.Newf(http.StatusRequestEntityTooLarge, "the body is larger than the limit of %d bytes", s.cfg.MaxBody)

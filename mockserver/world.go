@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
+	"log/slog"
 	"path/filepath"
 
 	tokenmock "github.com/tokenmock/tokenmock"
@@ -12,6 +12,7 @@ import (
 	"github.com/tokenmock/tokenmock/mockserver/answers"
 	"github.com/tokenmock/tokenmock/mockserver/contract"
 	"github.com/tokenmock/tokenmock/mockserver/lifecycle"
+	"github.com/tokenmock/tokenmock/mockserver/redact"
 	"github.com/tokenmock/tokenmock/mockserver/scenario"
 )
 
@@ -26,7 +27,8 @@ type world struct {
 	fixtures  *answers.Set
 	scenarios *scenario.Set
 	lifecycle *lifecycle.Config
-	realms    []byte // lifecycle.yaml as read, for record mode
+	realms    []byte         // lifecycle.yaml as read, for record mode
+	secrets   *redact.Policy // what the contract says is secret
 	specName  string
 	fixName   string
 }
@@ -45,23 +47,30 @@ type Source struct {
 }
 
 // loadWorld reads and checks the spec and fixtures named by cfg (or src).
-// Every mistake is reported, naming the file.
-func loadWorld(cfg Config, src Source) (*world, error) {
+// Every mistake is reported, naming the file, in an error of readable
+// size whatever the files hold. log, when set, hears of the progress of
+// large fixture files.
+func loadWorld(cfg Config, src Source, log *slog.Logger) (*world, error) {
+	w, err := readWorld(cfg, src, log)
+	return w, boundStartupError(err)
+}
+
+func readWorld(cfg Config, src Source, log *slog.Logger) (*world, error) {
 	w := &world{}
 	specData, specName := tokenmock.Spec, tokenmock.SpecName
 	switch {
 	case src.Spec != nil:
 		specData, specName = src.Spec, src.SpecName
 	case cfg.SpecFile != "":
-		b, err := os.ReadFile(cfg.SpecFile)
+		b, err := readSpec(cfg.SpecFile, cfg.MaxFixture)
 		if err != nil {
-			return nil, fmt.Errorf("read spec: %w", err)
+			return nil, err
 		}
 		specData, specName = b, cfg.SpecFile
 	}
 	c, err := contract.LoadWith(specData, specName, contract.Limits{MaxDepth: cfg.MaxDepth, MaxXMLNodes: cfg.MaxXMLNodes})
 	if err != nil {
-		return nil, err
+		return nil, answers.YAMLError("", specData, err)
 	}
 	var fsys fs.FS = fixtures.FS
 	fixName := "fixtures (embedded)"
@@ -72,22 +81,22 @@ func loadWorld(cfg Config, src Source) (*world, error) {
 			fixName = "fixtures"
 		}
 	case cfg.FixturesDir != "":
-		if st, err := os.Stat(cfg.FixturesDir); err != nil || !st.IsDir() {
-			return nil, fmt.Errorf("-fixtures %s: not a readable directory", cfg.FixturesDir)
+		if fsys, err = openFixtures(cfg.FixturesDir); err != nil {
+			return nil, err
 		}
-		fsys, fixName = os.DirFS(cfg.FixturesDir), filepath.Clean(cfg.FixturesDir)
+		fixName = filepath.Clean(cfg.FixturesDir)
 	}
-	set, err := answers.Load(fsys, fixName, c)
+	set, err := answers.LoadWith(fsys, fixName, c, answers.Options{MaxFileBytes: cfg.MaxFixture, Progress: fixtureProgress(log)})
 	if err != nil {
 		// The mistakes first: the first line names a file, a place and
 		// what to change.
 		return nil, fmt.Errorf("%w\n(%s checked against %s)", err, fixName, specName)
 	}
-	scen, err := loadScenarios(fsys, fixName, set)
+	scen, err := loadScenarios(fsys, fixName, set, cfg.MaxFixture)
 	if err != nil {
 		return nil, err
 	}
-	realms, err := readOptional(fsys, lifecycle.File)
+	realms, err := readOptional(fsys, lifecycle.File, filepath.Join(fixName, lifecycle.File), cfg.MaxFixture)
 	if err != nil {
 		return nil, fmt.Errorf("load token realms: %w", err)
 	}
@@ -97,21 +106,25 @@ func loadWorld(cfg Config, src Source) (*world, error) {
 	}
 	w.realms = realms
 	w.contract, w.fixtures, w.scenarios, w.lifecycle, w.specName, w.fixName = c, set, scen, life, specName, fixName
+	w.secrets = c.SecretPolicy()
 	return w, nil
 }
 
 // loadScenarios reads scenarios.yaml of the fixture directory; a directory
 // without one has no scenarios.
-func loadScenarios(fsys fs.FS, dir string, set *answers.Set) (*scenario.Set, error) {
-	data, err := readOptional(fsys, answers.ScenariosFile)
+func loadScenarios(fsys fs.FS, dir string, set *answers.Set, max int64) (*scenario.Set, error) {
+	where := filepath.Join(dir, answers.ScenariosFile)
+	data, err := readOptional(fsys, answers.ScenariosFile, where, max)
 	if err != nil {
 		return nil, fmt.Errorf("load scenarios: %w", err)
 	}
-	return scenario.Load(data, filepath.Join(dir, answers.ScenariosFile), set)
+	return scenario.Load(data, where, set)
 }
 
-func readOptional(fsys fs.FS, name string) ([]byte, error) {
-	data, err := fs.ReadFile(fsys, name)
+// readOptional reads a file of the fixture directory that may be absent
+// (nil, then), within max bytes and as UTF-8 text.
+func readOptional(fsys fs.FS, name, where string, max int64) ([]byte, error) {
+	data, err := answers.ReadFile(fsys, name, where, max)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

@@ -59,7 +59,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "mockserver: %v\n", err)
 		return 2
 	}
-	defer gctune.Start(cfg.GCHeadroom, time.Second)()
+	defer gctune.Start(cfg.GCHeadroom)()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// SIGHUP reloads the spec and fixtures; a failed reload keeps serving

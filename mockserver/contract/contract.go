@@ -224,6 +224,9 @@ func (c *Contract) Operation(id string) *Operation { return c.byID[id] }
 // path, a 405 with an Allow header for a known path and another method.
 func (c *Contract) Find(req *http.Request) (*Operation, map[string]string, *problem.Problem) {
 	route, params, err := c.router.FindRoute(req)
+	if err == nil && !sameShape(req.URL.EscapedPath(), route.Path) {
+		return nil, nil, problem.Newf(http.StatusNotFound, "no operation of the contract has the path %s (an encoded or trailing slash is not the operation's path)", req.URL.EscapedPath())
+	}
 	if err == nil {
 		return c.byOp[route.Operation], params, nil
 	}
@@ -244,7 +247,7 @@ func (c *Contract) allowed(req *http.Request) []string {
 	r := *req // shallow: the router reads only the method and URL
 	for _, m := range []string{http.MethodDelete, http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPatch, http.MethodPost, http.MethodPut, http.MethodTrace} {
 		r.Method = m
-		if _, _, err := c.router.FindRoute(&r); err == nil {
+		if route, _, err := c.router.FindRoute(&r); err == nil && sameShape(req.URL.EscapedPath(), route.Path) {
 			out = append(out, m)
 		}
 	}

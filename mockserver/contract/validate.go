@@ -246,9 +246,10 @@ func (o *Operation) validateResponseBody(status int, header http.Header, mt stri
 }
 
 // Violations flattens the errors of kin-openapi and of the XML decoder into
-// violations located by JSON pointer (JSON) or XML path (XML).
+// violations located by JSON pointer (JSON) or XML path (XML): at most
+// problem.MaxViolations, the rest counted, however many there are.
 func Violations(err error, mediaType string, schema *openapi3.Schema) []problem.Violation {
-	var out []problem.Violation
+	var out problem.Collector
 	var walk func(error)
 	walk = func(err error) {
 		var list problem.List
@@ -259,14 +260,22 @@ func Violations(err error, mediaType string, schema *openapi3.Schema) []problem.
 		var rse *openapi3filter.ResponseError
 		switch {
 		case oneOf(err) != nil:
-			out = append(out, closestBranch(oneOf(err), mediaType, schema)...)
+			for _, v := range closestBranch(oneOf(err), mediaType, schema) {
+				out.AddViolation(v)
+			}
 		case errors.As(err, &list):
-			out = append(out, list...)
+			for _, v := range list {
+				out.AddViolation(v)
+			}
 		case errors.As(err, &me):
 			for _, e := range me {
 				walk(e)
 			}
 		case errors.As(err, &se):
+			if out.Len() >= problem.MaxViolations {
+				out.Add("", "", "") // counted, not listed: no need to build it
+				return
+			}
 			ptr, rule := se.JSONPointer(), se.SchemaField
 			// kin-openapi reports an unknown member at its parent object;
 			// point at the member itself.
@@ -274,21 +283,21 @@ func Violations(err error, mediaType string, schema *openapi3.Schema) []problem.
 			if _, err := fmt.Sscanf(se.Reason, "property %q is unsupported", &extra); err == nil {
 				ptr, rule = append(ptr, extra), "additionalProperties"
 			}
-			out = append(out, problem.Violation{Location: location(ptr, mediaType, schema), Rule: rule, Detail: se.Reason})
+			out.Add(location(ptr, mediaType, schema), rule, se.Reason)
 		case errors.As(err, &pe):
-			out = append(out, problem.Violation{Rule: "syntax", Detail: "the body does not parse as " + kind(mediaType) + ": " + rootCause(pe)})
+			out.Add("", "syntax", "the body does not parse as "+kind(mediaType)+": "+rootCause(pe))
 		case errors.As(err, &re) && errors.Is(re.Err, openapi3filter.ErrInvalidRequired):
-			out = append(out, problem.Violation{Rule: "required", Detail: "the request body is required"})
+			out.Add("", "required", "the request body is required")
 		case errors.As(err, &re) && re.Err == nil:
-			out = append(out, problem.Violation{Rule: "content-type", Detail: re.Reason})
+			out.Add("", "content-type", re.Reason)
 		case errors.As(err, &rse) && rse.Err == nil:
-			out = append(out, problem.Violation{Rule: "response", Detail: rse.Reason})
+			out.Add("", "response", rse.Reason)
 		default:
-			out = append(out, problem.Violation{Rule: "contract", Detail: err.Error()})
+			out.Add("", "contract", err.Error())
 		}
 	}
 	walk(err)
-	return out
+	return out.List()
 }
 
 // oneOf returns err when it is a value matching none of a oneOf's (or an

@@ -1,6 +1,9 @@
-// Package journal keeps the last requests the mock answered, in a ring of
-// fixed size: memory stays flat however long the server runs. Credentials
-// are masked before an entry is stored.
+// Package journal keeps the last requests the mock answered, within a
+// budget of entries and of bytes: memory stays flat however long the server
+// runs and whatever its clients send. Each entry is bounded on its own (a
+// cut of the body, of the headers, of the path, of the violations, of the
+// answer), and credentials are masked (see package redact) before it is
+// stored.
 package journal
 
 import (
@@ -12,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tokenmock/tokenmock/mockserver/problem"
+	"github.com/tokenmock/tokenmock/mockserver/redact"
 )
 
 // Entry is one request and how it was answered.
@@ -21,7 +25,9 @@ type Entry struct {
 	Operation  string              `json:"operation,omitempty"`
 	Method     string              `json:"method"`
 	Path       string              `json:"path"`
+	PathCut    bool                `json:"pathTruncated,omitempty"`
 	Header     map[string]string   `json:"headers"`
+	HeadersCut int                 `json:"headersDropped,omitempty"` // header values not kept
 	Body       string              `json:"body,omitempty"`
 	BodyCut    bool                `json:"bodyTruncated,omitempty"`
 	Validation string              `json:"validation"` // ok, rejected, reported
@@ -38,8 +44,9 @@ type Entry struct {
 
 	// What is stored, already masked; Header and Body are made from them
 	// when the journal is read, so that writing an entry costs little.
-	header http.Header
-	body   []byte
+	header      http.Header
+	body        []byte
+	accountedAs int64 // Size when stored
 }
 
 // Answer is what an entry keeps of the answer a client got.
@@ -50,38 +57,74 @@ type Answer struct {
 	BodyTruncated bool              `json:"bodyTruncated,omitempty"`
 }
 
-// NewAnswer makes what the journal keeps of an answer: credentials
-// masked, the body cut at max bytes, header values at 256 bytes.
-func NewAnswer(status int, header http.Header, body []byte, max int) *Answer {
-	a := &Answer{Status: status, Header: map[string]string{}}
+// NewAnswer makes what the journal keeps of an answer: its headers within
+// AnswerHeaderKeep bytes, its body cut at max bytes, the credentials red
+// found in the request (nil: none) and the answer's own secret places (a
+// renewed token) masked. header and body are not changed.
+func NewAnswer(status int, header http.Header, body []byte, max int, red *redact.Request) *Answer {
+	if red == nil {
+		red = redact.Default.Scan(nil, "", nil)
+	}
+	a := &Answer{Status: status, Header: make(map[string]string, min(len(header), 16))}
+	size := 0
 	for k, vs := range header {
 		v := strings.Join(vs, ", ")
-		if secretHeader(k) || strings.EqualFold(k, "Set-Cookie") {
-			v = Mask(v)
+		name := problem.Cut(k, HeaderNameMax)
+		v = problem.Cut(red.HeaderValue(k, v), HeaderValueMax)
+		if cost := HeaderOverhead + len(name) + len(v); size+cost <= AnswerHeaderKeep {
+			size += cost
+			a.Header[name] = v
 		}
-		if len(v) > 256 {
-			v = v[:256] + "…"
-		}
-		a.Header[k] = v
 	}
 	if len(body) > max {
 		body, a.BodyTruncated = body[:max], true
 	}
 	b := bytes.Clone(body)
-	MaskBodyInPlace(b)
+	red.Body(b)
 	a.Body = string(b)
 	return a
 }
 
-// Journal is a bounded ring of entries, safe for concurrent use.
+// What one entry keeps at most. With them an entry is counted at most
+// MaxEntryBytes, whatever the request (see Size).
+const (
+	DefaultBodyMax   = 4 << 10 // bytes of the body, and of the answer's
+	PathMax          = 1 << 10 // bytes of the path and query
+	HeaderKeep       = 8 << 10 // bytes of the request's headers (names, values and their overheads)
+	AnswerHeaderKeep = 2 << 10 // bytes of the answer's headers
+	HeaderValueMax   = 256     // bytes of one header value once the headers pass their budget
+	HeaderNameMax    = 128     // bytes of a header name
+	ViolationsKeep   = 8 << 10 // bytes of violations (see problem.Size)
+	EntryOverhead    = 512     // the entry's own fields and short strings
+	HeaderOverhead   = 64      // a header name's map slot and slice
+	ValueOverhead    = 16      // a header value's string header
+	DefaultMaxBytes  = 16 << 20
+)
+
+// MaxEntryBytes is the most an entry is counted as (see Size) with bodies
+// cut at bodyMax: the figure the README's worst case uses.
+func MaxEntryBytes(bodyMax int) int64 {
+	return EntryOverhead + PathMax + HeaderKeep + int64(bodyMax) + ViolationsKeep + int64(bodyMax) + AnswerHeaderKeep
+}
+
+// Options bound a journal.
+type Options struct {
+	Size    int            // entries kept at most; 0 keeps none
+	Bytes   int64          // bytes kept at most (see Size); 0 means DefaultMaxBytes
+	BodyMax int            // bytes of each body kept; 0 means DefaultBodyMax
+	Policy  *redact.Policy // what is secret; nil means redact.Default
+}
+
+// Journal is a bounded ring of entries, safe for concurrent use: when an
+// entry would take it past either bound, the oldest entries go first.
 type Journal struct {
-	mu      sync.Mutex
-	ring    []Entry // grows up to size, then wraps
-	size    int
-	next    int
-	full    bool
-	seq     uint64
-	bodyMax int
+	opt   Options
+	mu    sync.Mutex
+	ring  []Entry // grows up to opt.Size, then wraps
+	start int     // index of the oldest entry
+	n     int     // entries held
+	bytes int64
+	seq   uint64
 
 	// Followers of the journal (see Watch): with none, adding an entry
 	// does no work for them.
@@ -90,84 +133,180 @@ type Journal struct {
 }
 
 // New returns a journal of size entries (0 keeps none) that keeps at most
-// bodyMax bytes of each body.
-func New(size, bodyMax int) *Journal {
+// bodyMax bytes of each body, within DefaultMaxBytes.
+func New(size, bodyMax int) *Journal { return NewWith(Options{Size: size, BodyMax: bodyMax}) }
+
+// NewWith returns a journal with the given bounds.
+func NewWith(o Options) *Journal {
+	if o.Bytes <= 0 {
+		o.Bytes = DefaultMaxBytes
+	}
+	if o.BodyMax <= 0 {
+		o.BodyMax = DefaultBodyMax
+	}
+	if o.Policy == nil {
+		o.Policy = redact.Default
+	}
+	o.Size = max(o.Size, 0)
 	// The ring grows as entries come: a server that answers few requests
-	// (a test's) costs little, one that answers many stays at size.
-	return &Journal{ring: make([]Entry, 0, min(size, 16)), size: size, bodyMax: bodyMax}
+	// (a test's) costs little, one that answers many stays at Size.
+	return &Journal{opt: o, ring: make([]Entry, min(o.Size, 16))}
 }
 
 // Size is the number of entries the journal holds at most.
-func (j *Journal) Size() int { return j.size }
+func (j *Journal) Size() int { return j.opt.Size }
 
-// Add stores e with the request's header and body, masking credentials
-// and cutting the body. It takes ownership of header and body: the caller
+// MaxBytes is the number of bytes the journal holds at most.
+func (j *Journal) MaxBytes() int64 { return j.opt.Bytes }
+
+// BodyMax is the number of bytes of a body an entry keeps.
+func (j *Journal) BodyMax() int { return j.opt.BodyMax }
+
+// Usage returns the entries held and the bytes they are counted as.
+func (j *Journal) Usage() (entries int, bytes int64) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.n, j.bytes
+}
+
+// Add stores e with the request's header and body, bounded and with their
+// credentials masked. It takes ownership of header and body: the caller
 // must not use them afterwards (a served request's never are).
-func (j *Journal) Add(e Entry, header http.Header, body []byte) {
-	if j.size == 0 {
+func (j *Journal) Add(e Entry, header http.Header, body []byte) { j.AddMasked(e, header, body, nil) }
+
+// AddMasked is Add with the credentials red found in the request (nil:
+// the journal scans for them itself), so that a request is scanned once
+// for its journal entry, its log line and its error answer.
+func (j *Journal) AddMasked(e Entry, header http.Header, body []byte, red *redact.Request) {
+	if j.opt.Size == 0 {
 		return
 	}
-	header = keepHeader(header)
-	// A copy of at most bodyMax bytes: a cut slice would keep the whole
-	// request body alive as long as the entry.
-	if len(body) > j.bodyMax {
-		body, e.BodyCut = body[:j.bodyMax], true
+	path, query, _ := strings.Cut(e.Path, "?")
+	if red == nil {
+		red = j.opt.Policy.Scan(header, query, body)
 	}
-	body = bytes.Clone(body)
-	MaskBodyInPlace(body)
-	e.header, e.body = header, body
+	if query != "" {
+		path += "?" + red.Query(query)
+	}
+	e.Path = red.String(path)
+	if len(e.Path) > PathMax {
+		e.Path, e.PathCut = problem.Cut(e.Path, PathMax), true
+	}
+	e.header, e.HeadersCut = keepHeader(header, HeaderKeep)
+	red.Header(e.header)
+	// A copy of at most BodyMax bytes: a cut slice would keep the whole
+	// request body alive as long as the entry.
+	if len(body) > j.opt.BodyMax {
+		body, e.BodyCut = body[:j.opt.BodyMax], true
+	}
+	e.body = bytes.Clone(body)
+	red.Body(e.body)
+	e.Violations = problem.Within(e.Violations, ViolationsKeep)
+	e.accountedAs = Size(&e)
+
+	if e.accountedAs > j.opt.Bytes {
+		return // larger than the whole budget (a budget set below MaxEntryBytes): not kept
+	}
 	j.mu.Lock()
+	defer j.mu.Unlock()
+	for j.n > 0 && (j.n == j.opt.Size || j.bytes+e.accountedAs > j.opt.Bytes) {
+		j.evictOldest()
+	}
+	if j.n == len(j.ring) {
+		j.grow()
+	}
 	j.seq++
 	e.ID = j.seq
-	if len(j.ring) < j.size {
-		j.ring = append(j.ring, e)
-	} else {
-		if len(j.watchers) > 0 {
-			j.leaving(&j.ring[j.next])
-		}
-		j.ring[j.next] = e
-	}
-	j.next++
-	if j.next == j.size {
-		j.next, j.full = 0, true
-	}
+	j.ring[(j.start+j.n)%len(j.ring)] = e
+	j.n++
+	j.bytes += e.accountedAs
 	if len(j.watchers) > 0 {
 		j.wakeWatchers()
 	}
-	j.mu.Unlock()
 }
 
-// headerKeep bounds what an entry keeps of a request's header.
-const headerKeep = 8 << 10
+// grow doubles the ring, up to Size, keeping the entries in order.
+func (j *Journal) grow() {
+	ring := make([]Entry, min(j.opt.Size, max(16, 2*len(j.ring))))
+	for i := range j.n {
+		ring[i] = j.ring[(j.start+i)%len(j.ring)]
+	}
+	j.ring, j.start = ring, 0
+}
 
-// keepHeader returns what the journal keeps of a request's header:
-// credentials masked, in place (the journal owns the header now), and,
-// when the header is large, a copy with each value cut to 256 bytes.
-func keepHeader(h http.Header) http.Header {
-	size := 0
-	for k, vs := range h {
-		for i, v := range vs {
-			if secretHeader(k) {
-				vs[i] = Mask(v)
-			}
-			size += len(k) + len(v)
+// evictOldest drops the oldest entry; call with mu.
+func (j *Journal) evictOldest() {
+	if len(j.watchers) > 0 {
+		j.leaving(&j.ring[j.start])
+	}
+	j.bytes -= j.ring[j.start].accountedAs
+	j.ring[j.start] = Entry{}
+	j.start = (j.start + 1) % len(j.ring)
+	j.n--
+}
+
+// Size is what an entry is counted as against the journal's byte budget:
+// the bytes of everything it keeps plus fixed overheads per entry, header
+// and violation, so that it covers the memory the entry takes.
+func Size(e *Entry) int64 {
+	n := int64(EntryOverhead + len(e.Path) + len(e.body) + len(e.Operation) + len(e.Method) + len(e.Validation) + len(e.Scenario) + len(e.Rule) + len(e.Fault) + len(e.Lifecycle))
+	n += headerSize(e.header)
+	for _, v := range e.Violations {
+		n += int64(problem.Size(v))
+	}
+	if a := e.Answer; a != nil {
+		n += int64(len(a.Body))
+		for k, v := range a.Header {
+			n += HeaderOverhead + int64(len(k)+len(v))
 		}
 	}
-	if size <= headerKeep {
-		return h
-	}
-	out := make(http.Header, len(h))
+	return n
+}
+
+func headerSize(h http.Header) int64 {
+	var n int64
 	for k, vs := range h {
-		cut := make([]string, len(vs))
-		for i, v := range vs {
-			if len(v) > 256 {
-				v = v[:256] + "…"
-			}
-			cut[i] = v
+		n += HeaderOverhead + int64(len(k))
+		for _, v := range vs {
+			n += ValueOverhead + int64(len(v))
 		}
-		out[k] = cut
 	}
-	return out
+	return n
+}
+
+// keepHeader returns the header an entry keeps: h itself when it is within
+// budget bytes, else a copy with names in order, each cut to HeaderNameMax
+// bytes, values cut to HeaderValueMax bytes, and no more than budget bytes
+// in all; it also returns how many values it left out.
+func keepHeader(h http.Header, budget int64) (http.Header, int) {
+	if headerSize(h) <= budget {
+		return h, 0 // the journal owns it: masked in place
+	}
+	names := make([]string, 0, len(h))
+	for k := range h {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	out := http.Header{}
+	var size int64
+	dropped := 0
+	for _, k := range names {
+		name := problem.Cut(k, HeaderNameMax)
+		for _, v := range h[k] {
+			v = problem.Cut(v, HeaderValueMax)
+			cost := int64(ValueOverhead + len(v))
+			if _, ok := out[name]; !ok {
+				cost += HeaderOverhead + int64(len(name))
+			}
+			if size+cost > budget {
+				dropped++
+				continue
+			}
+			size += cost
+			out[name] = append(out[name], v)
+		}
+	}
+	return out, dropped
 }
 
 // Filter selects journal entries; zero fields select all.
@@ -193,31 +332,48 @@ func (j *Journal) Count(f Filter) int {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	n := 0
-	for i := range j.ring {
-		if j.ring[i].ID != 0 && f.match(&j.ring[i]) {
+	for i := range j.n {
+		if f.match(&j.ring[(j.start+i)%len(j.ring)]) {
 			n++
 		}
 	}
 	return n
 }
 
-// List returns the entries that match f, oldest first.
-func (j *Journal) List(f Filter) []Entry {
+// Page is a page of entries, oldest first. Next is the cursor of the
+// following page: the ID of the last entry, when more entries match; 0
+// when this page is the last.
+type Page struct {
+	Entries []Entry
+	Next    uint64
+}
+
+// List returns every entry that matches f, oldest first.
+func (j *Journal) List(f Filter) []Entry { return j.Page(f, 0, 0).Entries }
+
+// Page returns the entries that match f with an ID above after (the Next
+// of the previous page), at most limit of them (0: all).
+func (j *Journal) Page(f Filter, after uint64, limit int) Page {
 	j.mu.Lock()
-	var all []Entry
-	if j.full {
-		all = append(slices.Clone(j.ring[j.next:]), j.ring[:j.next]...)
-	} else {
-		all = slices.Clone(j.ring[:j.next])
+	var page Page
+	for i := range j.n {
+		e := &j.ring[(j.start+i)%len(j.ring)]
+		if e.ID <= after || !f.match(e) {
+			continue
+		}
+		if limit > 0 && len(page.Entries) == limit {
+			page.Next = page.Entries[len(page.Entries)-1].ID
+			break
+		}
+		page.Entries = append(page.Entries, *e)
 	}
 	j.mu.Unlock()
-	out := all[:0]
-	for _, e := range all {
-		if f.match(&e) {
-			out = append(out, e.Listed())
-		}
+	// Entries are stored masked and never changed: they are read outside
+	// the lock.
+	for i := range page.Entries {
+		page.Entries[i] = page.Entries[i].Listed()
 	}
-	return out
+	return page
 }
 
 // Listed is the entry as listings show it, headers and bodies as text
@@ -232,11 +388,16 @@ func (e Entry) Listed() Entry {
 	return e
 }
 
+// at is the i-th entry held, oldest first. Call with mu.
+func (j *Journal) at(i int) *Entry {
+	return &j.ring[(j.start+i)%len(j.ring)]
+}
+
 // Clear empties the journal.
 func (j *Journal) Clear() {
 	j.mu.Lock()
-	j.ring = make([]Entry, 0, min(j.size, 16))
-	j.next, j.full = 0, false
+	j.ring = make([]Entry, min(j.opt.Size, 16))
+	j.start, j.n, j.bytes = 0, 0, 0
 	j.clearedThrough = j.seq
 	if len(j.watchers) > 0 {
 		j.clearedForWatchers()
@@ -244,109 +405,5 @@ func (j *Journal) Clear() {
 	j.mu.Unlock()
 }
 
-func secretHeader(k string) bool {
-	switch strings.ToLower(k) {
-	case "authtoken", "authorization", "cookie", "x-api-key":
-		return true
-	}
-	return false
-}
-
-// maskKeepMin is the shortest secret whose first and last 4 characters
-// are kept: shorter ones would give too much of themselves away.
-const maskKeepMin = 16
-
-// Mask keeps the first and last 4 characters of a secret of 16 characters
-// or more, and masks a shorter one whole.
-func Mask(s string) string {
-	r := []rune(s)
-	if len(r) < maskKeepMin {
-		return strings.Repeat("*", len(r))
-	}
-	return string(r[:4]) + strings.Repeat("*", len(r)-8) + string(r[len(r)-4:])
-}
-
-// secretMembers are the body members whose values are credentials.
-var secretMembers = []string{"SecurityToken", "sessionId", "token", "Password"}
-
-// MaskBody returns body with the values of its SecurityToken, sessionId,
-// token and Password members masked, in JSON or XML.
-func MaskBody(body string) string {
-	b := []byte(body)
-	MaskBodyInPlace(b)
-	return string(b)
-}
-
-// MaskBodyInPlace masks credential values in a JSON or XML body without
-// allocating: `"name": "value"` in JSON, <name ...>value</...> (any prefix)
-// in XML.
-func MaskBodyInPlace(b []byte) {
-	for _, name := range secretMembers {
-		for from := 0; ; {
-			i := bytes.Index(b[from:], []byte(name))
-			if i < 0 {
-				break
-			}
-			i += from
-			from = i + len(name)
-			if i > 0 && b[i-1] == '"' && from < len(b) && b[from] == '"' {
-				maskJSONValue(b, from+1)
-			} else if i > 0 && (b[i-1] == '<' || b[i-1] == ':') && from < len(b) && (b[from] == '>' || isSpace(b[from])) {
-				maskXMLValue(b, from)
-			}
-		}
-	}
-}
-
-// maskJSONValue masks the string value after the member name that ends
-// before i: skips `:` and spaces, then masks inside the quotes.
-func maskJSONValue(b []byte, i int) {
-	for i < len(b) && (b[i] == ' ' || b[i] == ':' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	if i >= len(b) || b[i] != '"' {
-		return
-	}
-	start := i + 1
-	end := start
-	for end < len(b) && b[end] != '"' {
-		if b[end] == '\\' {
-			end++
-		}
-		end++
-	}
-	maskSpan(b[start:min(end, len(b))])
-}
-
-// maskXMLValue masks the content of the element whose start tag's name
-// ends at i, up to its end tag: text, and CDATA sections whole.
-func maskXMLValue(b []byte, i int) {
-	gt := bytes.IndexByte(b[i:], '>')
-	if gt < 0 || (gt > 0 && b[i+gt-1] == '/') {
-		return
-	}
-	start := i + gt + 1
-	end := bytes.Index(b[start:], []byte("</"))
-	if end < 0 {
-		end = len(b) - start
-	}
-	v := b[start : start+end]
-	if bytes.HasPrefix(v, []byte("<![CDATA[")) && bytes.HasSuffix(v, []byte("]]>")) {
-		v = v[len("<![CDATA[") : len(v)-len("]]>")]
-	}
-	maskSpan(v)
-}
-
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
-
-// maskSpan keeps the first and last 4 bytes of a value of 16 bytes or
-// more and stars the rest; a shorter value is starred whole.
-func maskSpan(v []byte) {
-	keep := 4
-	if len(v) < maskKeepMin {
-		keep = 0
-	}
-	for i := keep; i < len(v)-keep; i++ {
-		v[i] = '*'
-	}
-}
+// Mask masks a credential for a log line or a listing (see redact.Mask).
+func Mask(s string) string { return redact.Mask(s) }

@@ -60,7 +60,7 @@ func (j *Journal) Watch(after uint64, match func(*Entry) bool) *Watcher {
 		w.cleared, after = true, j.clearedThrough
 	}
 	oldest := j.seq + 1
-	if len(j.ring) > 0 {
+	if j.n > 0 {
 		oldest = j.at(0).ID
 	}
 	if after > 0 && oldest > after+1 {
@@ -79,7 +79,7 @@ func (j *Journal) Tail(n int, match func(*Entry) bool) uint64 {
 	if n <= 0 {
 		return j.seq
 	}
-	for i := len(j.ring) - 1; i >= 0; i-- {
+	for i := j.n - 1; i >= 0; i-- {
 		e := j.at(i)
 		if match == nil || match(e) {
 			if n--; n == 0 {
@@ -87,7 +87,7 @@ func (j *Journal) Tail(n int, match func(*Entry) bool) uint64 {
 			}
 		}
 	}
-	if len(j.ring) == 0 {
+	if j.n == 0 {
 		return j.seq
 	}
 	return j.at(0).ID - 1
@@ -97,7 +97,7 @@ func (j *Journal) Tail(n int, match func(*Entry) bool) uint64 {
 func (j *Journal) Get(id uint64) (Entry, bool) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if len(j.ring) == 0 {
+	if j.n == 0 {
 		return Entry{}, false
 	}
 	oldest := j.at(0).ID
@@ -112,14 +112,6 @@ func (j *Journal) Watchers() int {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return len(j.watchers)
-}
-
-// at is the i-th entry held, oldest first. Call with mu.
-func (j *Journal) at(i int) *Entry {
-	if j.full {
-		return &j.ring[(j.next+i)%len(j.ring)]
-	}
-	return &j.ring[i]
 }
 
 // leaving is called with mu as an entry leaves the ring: the watchers that
@@ -192,12 +184,12 @@ func (w *Watcher) Read(limit int) (b Batch, more bool) {
 	b = Batch{Cleared: w.cleared, Missed: w.missed, MissedInexact: w.inexact && w.missed > 0, Entries: w.buf[:0]}
 	defer func() { w.buf = b.Entries }()
 	w.cleared, w.missed, w.inexact = false, 0, false
-	if len(j.ring) == 0 || w.cursor >= j.seq {
+	if j.n == 0 || w.cursor >= j.seq {
 		return b, false
 	}
 	oldest := j.at(0).ID
 	// The entries left are contiguous: IDs oldest..seq.
-	for i, n := int(w.cursor+1-oldest), 0; i < len(j.ring) && n < scanMax && len(b.Entries) < limit; i, n = i+1, n+1 {
+	for i, n := int(w.cursor+1-oldest), 0; i < j.n && n < scanMax && len(b.Entries) < limit; i, n = i+1, n+1 {
 		e := j.at(i)
 		w.cursor = e.ID
 		if w.match(e) {

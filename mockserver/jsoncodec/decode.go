@@ -83,24 +83,26 @@ func Decode(data []byte, lim Limits) (any, error) {
 	if _, err := d.dec.Token(); !errors.Is(err, io.EOF) {
 		d.add("", "trailing", fmt.Sprintf("content after the JSON value, at byte %d", d.dec.InputOffset()))
 	}
-	if len(d.violations) > 0 {
+	if d.violations.Len() > 0 {
 		return v, d.err()
 	}
 	return v, nil
 }
 
+// decoder collects violations: at most problem.MaxViolations are kept
+// and the rest counted.
 type decoder struct {
 	dec        *json.Decoder
 	lim        Limits
-	violations problem.List
+	violations problem.Collector
 }
 
 func (d *decoder) add(ptr, rule, detail string) {
-	d.violations = append(d.violations, problem.Violation{Location: ptr, Rule: rule, Detail: detail})
+	d.violations.Add(ptr, rule, detail)
 }
 
 func (d *decoder) err() error {
-	return d.violations
+	return d.violations.Err()
 }
 
 // syntax records a syntax error; it ends decoding.
@@ -137,7 +139,8 @@ func (d *decoder) value(ptr string, depth int) (any, bool) {
 	case json.Number:
 		f, err := strconv.ParseFloat(string(t), 64)
 		if err != nil {
-			d.add(ptr, "syntax", fmt.Sprintf("number %s is out of range", t))
+			// The number itself is not quoted: it may be a credential.
+			d.add(ptr, "syntax", fmt.Sprintf("a number of %d digits is out of the range of a 64-bit float", len(t)))
 			return nil, false
 		}
 		return f, true
@@ -160,7 +163,7 @@ func (d *decoder) object(ptr string, depth int) (any, bool) {
 			return nil, false
 		}
 		if _, dup := out[key]; dup {
-			d.add(kptr, "duplicate", fmt.Sprintf("member %q appears more than once", key))
+			d.add(kptr, "duplicate", fmt.Sprintf("member %s appears more than once", strconv.Quote(problem.Cut(key, problem.QuoteMax))))
 			continue
 		}
 		out[key] = v

@@ -20,6 +20,8 @@ type Violation struct {
 	Location  string `json:"location"` // JSON pointer, XML path or header name; "" for the whole body
 	Rule      string `json:"rule"`
 	Detail    string `json:"detail"`
+
+	more int // of a RuleMore summary: how many it stands for
 }
 
 // Problem is an error answered by the mock itself.
@@ -33,9 +35,10 @@ type Problem struct {
 
 var _ error = (*Problem)(nil)
 
-// New returns a Problem with the given status and detail.
+// New returns a Problem with the given status and detail, its violations
+// bounded (see Bound) and its detail cut to twice MaxField.
 func New(status int, detail string, errs ...Violation) *Problem {
-	return &Problem{Status: status, Detail: detail, Errors: errs}
+	return &Problem{Status: status, Detail: Cut(detail, 2*MaxField), Errors: Bound(errs)}
 }
 
 // Newf is New with a formatted detail.

@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v4"
 )
@@ -28,6 +29,9 @@ func Decode(data []byte, where string, v any) error {
 	}
 	c := &checker{where: where}
 	c.check(doc.Content[0], reflect.TypeOf(v).Elem(), "")
+	if len(c.errs) > MaxErrors {
+		c.errs = append(c.errs[:MaxErrors], fmt.Errorf("%s: and %d more mistakes", where, len(c.errs)-MaxErrors))
+	}
 	if len(c.errs) > 0 {
 		return errors.Join(c.errs...)
 	}
@@ -96,7 +100,7 @@ func (c *checker) check(n *yaml.Node, t reflect.Type, place string) {
 			key, val := n.Content[i], n.Content[i+1]
 			f, ok := field(t, key.Value)
 			if !ok {
-				c.fail(key, place, "unknown field %s (known: %s)", key.Value, strings.Join(fieldNames(t), ", "))
+				c.fail(key, place, "unknown field %s (known: %s)", keyName(key.Value), strings.Join(fieldNames(t), ", "))
 				continue
 			}
 			c.check(val, f.Type, join(place, key.Value))
@@ -142,10 +146,50 @@ func (c *checker) check(n *yaml.Node, t reflect.Type, place string) {
 }
 
 func join(place, key string) string {
+	key = cut(key)
 	if place == "" {
 		return key
 	}
 	return place + "." + key
+}
+
+// A file that is not what it should be (a link to /etc/shadow, a file of
+// a pull request) must not come back whole in the messages about it: at
+// most MaxErrors mistakes per file, keys named only when they look like
+// names, values and keys quoted cut to QuoteMax bytes.
+const (
+	MaxErrors = 10
+	QuoteMax  = 40
+)
+
+// keyName names an unknown key: as it is when it looks like a name (a
+// typo to correct), else only by its size.
+func keyName(key string) string {
+	if len(key) <= QuoteMax && isName(key) {
+		return key
+	}
+	return fmt.Sprintf("(a key of %d bytes that is no name)", len(key))
+}
+
+func isName(s string) bool {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-' || r == '.') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// cut shortens a key or value quoted in a message, on a UTF-8 boundary.
+func cut(s string) string {
+	if len(s) <= QuoteMax {
+		return s
+	}
+	n := QuoteMax
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // describe names what a node holds, for a person.
@@ -156,7 +200,7 @@ func describe(n *yaml.Node) string {
 	case yaml.SequenceNode:
 		return "a list"
 	}
-	return fmt.Sprintf("%q", n.Value)
+	return fmt.Sprintf("%q", cut(n.Value))
 }
 
 // field finds the struct field a YAML key names.

@@ -113,7 +113,7 @@ func (c *Codec) Decode(data []byte, s *openapi3.Schema) (any, error) {
 		d.add("", "syntax", "no document element")
 		return nil, d.err()
 	}
-	if len(d.violations) > 0 {
+	if d.violations.Len() > 0 {
 		return nil, d.err()
 	}
 	if n := countNodes(root, lim.MaxNodes); n > lim.MaxNodes {
@@ -152,7 +152,7 @@ func (c *Codec) Decode(data []byte, s *openapi3.Schema) (any, error) {
 		return nil, d.err()
 	}
 	v := d.value(root, s, rootNS, path)
-	if len(d.violations) > 0 {
+	if d.violations.Len() > 0 {
 		return v, d.err()
 	}
 	return v, nil
@@ -266,20 +266,19 @@ func nsName(ns string) string {
 	return ns
 }
 
+// decoder collects violations: at most problem.MaxViolations are kept
+// and the rest counted, however many a document holds.
 type decoder struct {
 	c          *Codec
-	violations problem.List
+	violations problem.Collector
 }
 
 func (d *decoder) add(path, rule, detail string) {
-	d.violations = append(d.violations, problem.Violation{Location: path, Rule: rule, Detail: detail})
+	d.violations.Add(path, rule, detail)
 }
 
 func (d *decoder) err() error {
-	if len(d.violations) == 0 {
-		return nil
-	}
-	return d.violations
+	return d.violations.Err()
 }
 
 // checkName reports an element whose prefix is not declared: etree resolves
@@ -293,7 +292,7 @@ func (d *decoder) checkName(el *etree.Element, path string) bool {
 }
 
 // attributes checks el's attributes and reports whether it is i:nil="true".
-func (d *decoder) attributes(el *etree.Element, path string) (isNil bool) {
+func (d *decoder) attributes(el *etree.Element, path string, secret bool) (isNil bool) {
 	for i := range el.Attr {
 		a := &el.Attr[i]
 		if a.Space == "xmlns" || (a.Space == "" && a.Key == "xmlns") {
@@ -305,7 +304,7 @@ func (d *decoder) attributes(el *etree.Element, path string) (isNil bool) {
 				isNil = true
 			case "false", "0":
 			default:
-				d.add(path, "nil", fmt.Sprintf("i:nil is %q, want true or false", a.Value))
+				d.add(path, "nil", fmt.Sprintf("i:nil is %s, want true or false", show(secret, a.Value)))
 			}
 			continue
 		}
@@ -313,7 +312,7 @@ func (d *decoder) attributes(el *etree.Element, path string) (isNil bool) {
 		if a.Space != "" {
 			name = a.Space + ":" + a.Key
 		}
-		d.add(path, "attribute", fmt.Sprintf("unexpected attribute %s", name))
+		d.add(path, "attribute", fmt.Sprintf("unexpected attribute %s", problem.Cut(name, problem.QuoteMax)))
 	}
 	return isNil
 }
@@ -321,7 +320,8 @@ func (d *decoder) attributes(el *etree.Element, path string) (isNil bool) {
 // value decodes el against s. ns is the namespace el's own members inherit
 // when their schema names none.
 func (d *decoder) value(el *etree.Element, s *openapi3.Schema, ns, path string) any {
-	if d.attributes(el, path) {
+	secret := secretMember(s, el.Tag)
+	if d.attributes(el, path, secret) {
 		if hasElements(el) || strings.TrimSpace(text(el)) != "" {
 			d.add(path, "nil", "an element with i:nil=\"true\" must be empty")
 		}
@@ -348,14 +348,14 @@ func (d *decoder) value(el *etree.Element, s *openapi3.Schema, ns, path string) 
 	case s.Type.Is(openapi3.TypeInteger):
 		n, err := strconv.ParseInt(strings.TrimSpace(t), 10, 64)
 		if err != nil {
-			d.add(path, "type", fmt.Sprintf("%q is not an integer", cut(t)))
+			d.add(path, "type", fmt.Sprintf("%s is not an integer", show(secret, t)))
 			return t
 		}
 		return float64(n)
 	case s.Type.Is(openapi3.TypeNumber):
 		f, err := strconv.ParseFloat(strings.TrimSpace(t), 64)
 		if err != nil {
-			d.add(path, "type", fmt.Sprintf("%q is not a number", cut(t)))
+			d.add(path, "type", fmt.Sprintf("%s is not a number", show(secret, t)))
 			return t
 		}
 		return f
@@ -366,7 +366,7 @@ func (d *decoder) value(el *etree.Element, s *openapi3.Schema, ns, path string) 
 		case "false", "0":
 			return false
 		}
-		d.add(path, "type", fmt.Sprintf("%q is not a boolean (true or false)", cut(t)))
+		d.add(path, "type", fmt.Sprintf("%s is not a boolean (true or false)", show(secret, t)))
 		return t
 	}
 	return t
@@ -381,7 +381,7 @@ func (d *decoder) object(el *etree.Element, s *openapi3.Schema, ns, path string)
 		switch c := tok.(type) {
 		case *etree.CharData:
 			if strings.TrimSpace(c.Data) != "" {
-				d.add(path, "text", fmt.Sprintf("text %q among the members of %s", cut(c.Data), el.Tag))
+				d.add(path, "text", fmt.Sprintf("text %s among the members of %s", show(secretMember(s, el.Tag), c.Data), el.Tag))
 			}
 			continue
 		case *etree.Element:
@@ -433,7 +433,7 @@ func (d *decoder) array(el *etree.Element, s *openapi3.Schema, ns, path string) 
 		switch c := tok.(type) {
 		case *etree.CharData:
 			if strings.TrimSpace(c.Data) != "" {
-				d.add(path, "text", fmt.Sprintf("text %q among the items of %s", cut(c.Data), el.Tag))
+				d.add(path, "text", fmt.Sprintf("text %s among the items of %s", show(secretMember(s, el.Tag), c.Data), el.Tag))
 			}
 		case *etree.Element:
 			// The index counts items only, as XPath (and Path) do.
@@ -490,13 +490,14 @@ func text(el *etree.Element) string {
 	return b.String()
 }
 
-// cut shortens a value quoted in a message.
-func cut(s string) string {
-	const max = 40
-	if len(s) <= max {
-		return s
+// show renders a value of the document for a message: never the value of
+// a secret member (see secretMember), else quoted and cut, and withheld
+// when it looks like a credential whatever member holds it.
+func show(secret bool, v string) string {
+	if secret {
+		return fmt.Sprintf("(a %d-byte value of a secret member, not shown)", len(v))
 	}
-	return s[:max] + "…"
+	return problem.Quote(v)
 }
 
 // readAll reads a body; from a *bytes.Buffer (what the server hands over)

@@ -18,6 +18,8 @@ import (
 	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/tokenmock/tokenmock/mockserver/redact"
 )
 
 // Namespaces that DataContract writes on every document.
@@ -226,4 +228,11 @@ func (c *Codec) Path(s *openapi3.Schema, pointer []string) string {
 		}
 	}
 	return path
+}
+
+// secretMember reports whether an element holds a secret: its schema is
+// marked x-secret, or its name is one credentials go by (see
+// redact.SecretName), whatever its case.
+func secretMember(s *openapi3.Schema, tag string) bool {
+	return (s != nil && redact.Marked(s.Extensions)) || redact.SecretName(tag)
 }
