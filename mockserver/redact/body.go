@@ -394,7 +394,7 @@ func (w *walker) xmlSecret(content []byte) {
 	if !w.mask {
 		return
 	}
-	if bytes.IndexAny(content, "<&") < 0 {
+	if !bytes.ContainsAny(content, "<&") {
 		maskSpan(content)
 	} else {
 		star(content)
