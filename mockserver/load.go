@@ -34,19 +34,20 @@ func readSpec(path string, max int64) ([]byte, error) {
 
 // openFixtures opens -fixtures as a root that no path or link can leave:
 // a pull request that links scenarios.yaml to /etc/shadow gets the link's
-// name in an error, never the file.
-func openFixtures(dir string) (fs.FS, error) {
+// name in an error, never the file. The caller closes the root once the
+// files are read.
+func openFixtures(dir string) (fs.FS, io.Closer, error) {
 	st, err := os.Stat(dir)
 	if err != nil || !st.IsDir() {
-		return nil, fmt.Errorf("-fixtures %s: not a readable directory", dir)
+		return nil, nil, fmt.Errorf("-fixtures %s: not a readable directory", dir)
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("-fixtures %s: %w", dir, err)
+		return nil, nil, fmt.Errorf("-fixtures %s: %w", dir, err)
 	}
 	abs, err := filepath.EvalSymlinks(dir)
 	if err != nil {
-		return nil, fmt.Errorf("-fixtures %s: %w", dir, err)
+		return nil, nil, fmt.Errorf("-fixtures %s: %w", dir, err)
 	}
 	var errs []error
 	for _, e := range entries {
@@ -60,15 +61,15 @@ func openFixtures(dir string) (fs.FS, error) {
 		}
 	}
 	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+		return nil, nil, errors.Join(errs...)
 	}
 	// The check above names the culprit; the root enforces it for good,
 	// whatever changes in the directory afterwards.
 	root, err := os.OpenRoot(dir)
 	if err != nil {
-		return nil, fmt.Errorf("-fixtures %s: %w", dir, err)
+		return nil, nil, fmt.Errorf("-fixtures %s: %w", dir, err)
 	}
-	return root.FS(), nil
+	return root.FS(), root, nil
 }
 
 // fixtureProgress logs how far the check of a large fixture file has got.

@@ -81,9 +81,12 @@ func readWorld(cfg Config, src Source, log *slog.Logger) (*world, error) {
 			fixName = "fixtures"
 		}
 	case cfg.FixturesDir != "":
-		if fsys, err = openFixtures(cfg.FixturesDir); err != nil {
+		root, closer, err := openFixtures(cfg.FixturesDir)
+		if err != nil {
 			return nil, err
 		}
+		defer closer.Close() // everything is read by the time loading ends
+		fsys = root
 		fixName = filepath.Clean(cfg.FixturesDir)
 	}
 	set, err := answers.LoadWith(fsys, fixName, c, answers.Options{MaxFileBytes: cfg.MaxFixture, Progress: fixtureProgress(log)})
