@@ -29,7 +29,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 ## screenshots: the README's pictures of the dashboard (docs/dashboard*.png), taken in
 ## headless Chromium (Debian's chromium package)
 screenshots:
-	TOKENMOCK_SCREENSHOTS=$(CURDIR)/docs $(GO) test -count=1 -run TestScreenshots -v ./mockserver/dashboard
+	TOKENMOCK_SCREENSHOTS=$(CURDIR)/docs $(GO) test -count=1 -run TestScreenshots -v ./internal/dashboard
 
 ## lint: go vet, staticcheck (pinned, run with go run), and gofmt must have nothing to say
 lint:
@@ -55,11 +55,11 @@ contract-compare:
 
 FUZZTIME ?= 60s
 FUZZ_TARGETS := \
-	./mockserver/xmlcodec:FuzzDecode \
-	./mockserver/jsoncodec:FuzzDecode \
-	./mockserver/contract:FuzzNegotiate \
-	./mockserver/scenario:FuzzLoad \
-	./mockserver/redact:FuzzBody \
+	./internal/xmlcodec:FuzzDecode \
+	./internal/jsoncodec:FuzzDecode \
+	./internal/contract:FuzzNegotiate \
+	./internal/scenario:FuzzLoad \
+	./internal/redact:FuzzBody \
 	./mockserver:FuzzServe
 
 .PHONY: fuzz

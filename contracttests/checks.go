@@ -12,9 +12,9 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/tokenmock/tokenmock/fixtures"
-	"github.com/tokenmock/tokenmock/mockserver/answers"
-	"github.com/tokenmock/tokenmock/mockserver/contract"
-	"github.com/tokenmock/tokenmock/mockserver/xmlcodec"
+	"github.com/tokenmock/tokenmock/internal/answers"
+	"github.com/tokenmock/tokenmock/internal/contract"
+	"github.com/tokenmock/tokenmock/internal/xmlcodec"
 )
 
 // Check is one named check of the suite.

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/tokenmock/tokenmock/mockserver/shape"
+	"github.com/tokenmock/tokenmock/internal/shape"
 )
 
 // Differences says, one line each, how the answer got differs in shape

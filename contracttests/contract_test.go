@@ -14,9 +14,9 @@ import (
 
 	"github.com/tokenmock/tokenmock/contracttests"
 	"github.com/tokenmock/tokenmock/fixtures"
+	"github.com/tokenmock/tokenmock/internal/answers"
+	"github.com/tokenmock/tokenmock/internal/scenario"
 	"github.com/tokenmock/tokenmock/mockserver"
-	"github.com/tokenmock/tokenmock/mockserver/answers"
-	"github.com/tokenmock/tokenmock/mockserver/scenario"
 )
 
 // suite is the suite against the target of this run.

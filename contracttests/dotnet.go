@@ -12,7 +12,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/tokenmock/tokenmock/contracttests/dotnetxml"
-	"github.com/tokenmock/tokenmock/mockserver/contract"
+	"github.com/tokenmock/tokenmock/internal/contract"
 )
 
 // The bodies the real .NET serializers write for the AppSpace contracts,

@@ -10,8 +10,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"pgregory.net/rapid"
 
-	"github.com/tokenmock/tokenmock/mockserver/contract"
-	"github.com/tokenmock/tokenmock/mockserver/xmlcodec"
+	"github.com/tokenmock/tokenmock/internal/contract"
+	"github.com/tokenmock/tokenmock/internal/xmlcodec"
 )
 
 // GenBody draws a valid request body for a media type from its schema:

@@ -32,8 +32,8 @@ import (
 	tokenmock "github.com/tokenmock/tokenmock"
 	"github.com/tokenmock/tokenmock/contracttests/dotnetxml"
 	"github.com/tokenmock/tokenmock/fixtures"
-	"github.com/tokenmock/tokenmock/mockserver/answers"
-	"github.com/tokenmock/tokenmock/mockserver/contract"
+	"github.com/tokenmock/tokenmock/internal/answers"
+	"github.com/tokenmock/tokenmock/internal/contract"
 )
 
 // Environment variables that point the suite elsewhere.

@@ -15,11 +15,11 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/tokenmock/tokenmock/mockserver/journal"
-	"github.com/tokenmock/tokenmock/mockserver/jsoncodec"
-	"github.com/tokenmock/tokenmock/mockserver/lifecycle"
-	"github.com/tokenmock/tokenmock/mockserver/problem"
-	"github.com/tokenmock/tokenmock/mockserver/scenario"
+	"github.com/tokenmock/tokenmock/internal/journal"
+	"github.com/tokenmock/tokenmock/internal/jsoncodec"
+	"github.com/tokenmock/tokenmock/internal/lifecycle"
+	"github.com/tokenmock/tokenmock/internal/problem"
+	"github.com/tokenmock/tokenmock/internal/scenario"
 )
 
 // AdminPrefix is where the admin API lives (admin.yaml documents it).

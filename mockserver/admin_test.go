@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	tokenmock "github.com/tokenmock/tokenmock"
-	"github.com/tokenmock/tokenmock/mockserver/contract"
+	"github.com/tokenmock/tokenmock/internal/contract"
 )
 
 // Every admin answer is one admin.yaml documents.

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tokenmock/tokenmock/mockserver/scenario"
+	"github.com/tokenmock/tokenmock/internal/scenario"
 )
 
 // Config is everything the server is started with. It is loaded in one
@@ -25,18 +25,18 @@ type Config struct {
 	ShowVersion     bool
 
 	// Failures (see package scenario).
-	Scenario     string         // active from start-up until cleared
-	FailRate     float64        // fraction of requests that get FailScenario
-	FailScenario string         //
-	Latency      scenario.Range // added to every answer
-	Seed         int64          // seed of every random draw
-	SeedSet      bool           // false: a seed is drawn at start-up and logged
-	TimeoutMax   time.Duration  // how long a timeout fault holds a request at most
-	JournalSize  int            // requests kept by the journal
-	JournalBytes int64          // bytes kept by the journal (see journal.Size)
-	Admin        bool           // serve the admin API under /__mock
-	AdminToken   string         // when set, admin calls need Authorization: Bearer AdminToken
-	Validation   string         // enforce or report
+	Scenario     string        // active from start-up until cleared
+	FailRate     float64       // fraction of requests that get FailScenario
+	FailScenario string        //
+	Latency      Range         // added to every answer
+	Seed         int64         // seed of every random draw
+	SeedSet      bool          // false: a seed is drawn at start-up and logged
+	TimeoutMax   time.Duration // how long a timeout fault holds a request at most
+	JournalSize  int           // requests kept by the journal
+	JournalBytes int64         // bytes kept by the journal (see journal.Size)
+	Admin        bool          // serve the admin API under /__mock
+	AdminToken   string        // when set, admin calls need Authorization: Bearer AdminToken
+	Validation   string        // enforce or report
 
 	// Limits on what clients send.
 	MaxHeader         int64 // bytes of request line and headers
@@ -285,6 +285,13 @@ func flagError(err error) error {
 	}
 	return fmt.Errorf("%s (mockserver -help lists the flags)", msg)
 }
+
+// Range is a fixed duration (Min == Max) or a range to draw from, as
+// -latency takes it.
+type Range = scenario.Range
+
+// ParseRange parses "2s" or "200ms..2s".
+func ParseRange(text string) (Range, error) { return scenario.ParseRange(text) }
 
 // latencyFlag is a flag.Value for a duration or a range of durations.
 type latencyFlag struct{ r *scenario.Range }

@@ -9,7 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/tokenmock/tokenmock/mockserver/scenario"
+	"github.com/tokenmock/tokenmock/internal/scenario"
 )
 
 // fault carries out a scenario's network fault on the request's

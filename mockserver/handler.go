@@ -9,11 +9,11 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/tokenmock/tokenmock/mockserver/answers"
-	"github.com/tokenmock/tokenmock/mockserver/journal"
-	"github.com/tokenmock/tokenmock/mockserver/problem"
-	"github.com/tokenmock/tokenmock/mockserver/redact"
-	"github.com/tokenmock/tokenmock/mockserver/scenario"
+	"github.com/tokenmock/tokenmock/internal/answers"
+	"github.com/tokenmock/tokenmock/internal/journal"
+	"github.com/tokenmock/tokenmock/internal/problem"
+	"github.com/tokenmock/tokenmock/internal/redact"
+	"github.com/tokenmock/tokenmock/internal/scenario"
 )
 
 // exchange is what one request led to, for the log and the journal.

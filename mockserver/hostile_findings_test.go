@@ -16,9 +16,9 @@ import (
 
 	"log/slog"
 
+	"github.com/tokenmock/tokenmock/internal/journal"
+	"github.com/tokenmock/tokenmock/internal/problem"
 	"github.com/tokenmock/tokenmock/mockserver"
-	"github.com/tokenmock/tokenmock/mockserver/journal"
-	"github.com/tokenmock/tokenmock/mockserver/problem"
 )
 
 // The findings of an adversarial pass over the running server, one case

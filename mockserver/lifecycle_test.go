@@ -8,8 +8,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/tokenmock/tokenmock/internal/journal"
 	"github.com/tokenmock/tokenmock/mockserver"
-	"github.com/tokenmock/tokenmock/mockserver/journal"
 )
 
 // lifeServer starts a server with the given -lifecycle mode and a fixed

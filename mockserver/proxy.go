@@ -8,10 +8,10 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/tokenmock/tokenmock/mockserver/contract"
-	"github.com/tokenmock/tokenmock/mockserver/lifecycle"
-	"github.com/tokenmock/tokenmock/mockserver/problem"
-	"github.com/tokenmock/tokenmock/mockserver/upstream"
+	"github.com/tokenmock/tokenmock/internal/contract"
+	"github.com/tokenmock/tokenmock/internal/lifecycle"
+	"github.com/tokenmock/tokenmock/internal/problem"
+	"github.com/tokenmock/tokenmock/internal/upstream"
 )
 
 // HeaderViolations tells a client of the validating proxy how many

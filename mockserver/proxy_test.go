@@ -11,8 +11,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/tokenmock/tokenmock/internal/journal"
 	"github.com/tokenmock/tokenmock/mockserver"
-	"github.com/tokenmock/tokenmock/mockserver/journal"
 )
 
 const (

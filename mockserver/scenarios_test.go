@@ -16,9 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokenmock/tokenmock/internal/journal"
+	"github.com/tokenmock/tokenmock/internal/scenario"
 	"github.com/tokenmock/tokenmock/mockserver"
-	"github.com/tokenmock/tokenmock/mockserver/journal"
-	"github.com/tokenmock/tokenmock/mockserver/scenario"
 )
 
 // Every shipped scenario can be asked for by header, and gives what its

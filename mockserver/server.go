@@ -1,8 +1,9 @@
 // Package mockserver is the HTTP side of tokenmock: an Echo server that
 // routes every request of openapi.yaml through the contract, rejects the
 // ones that break it, and answers the others from fixtures. It is the only
-// package that knows Echo; the contract, XML mapping and fixtures live in
-// its subpackages.
+// package that knows Echo; the contract, XML mapping, fixtures, scenarios,
+// token lifecycle and journal live under internal/, out of users' reach:
+// Server, Config and package tokenmocktest are the public surface.
 package mockserver
 
 import (
@@ -23,14 +24,14 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/tokenmock/tokenmock/mockserver/answers"
-	"github.com/tokenmock/tokenmock/mockserver/clock"
-	"github.com/tokenmock/tokenmock/mockserver/contract"
-	"github.com/tokenmock/tokenmock/mockserver/journal"
-	"github.com/tokenmock/tokenmock/mockserver/lifecycle"
-	"github.com/tokenmock/tokenmock/mockserver/problem"
-	"github.com/tokenmock/tokenmock/mockserver/scenario"
-	"github.com/tokenmock/tokenmock/mockserver/upstream"
+	"github.com/tokenmock/tokenmock/internal/answers"
+	"github.com/tokenmock/tokenmock/internal/clock"
+	"github.com/tokenmock/tokenmock/internal/contract"
+	"github.com/tokenmock/tokenmock/internal/journal"
+	"github.com/tokenmock/tokenmock/internal/lifecycle"
+	"github.com/tokenmock/tokenmock/internal/problem"
+	"github.com/tokenmock/tokenmock/internal/scenario"
+	"github.com/tokenmock/tokenmock/internal/upstream"
 )
 
 // Server serves the contract. Build it with New, then either mount Handler

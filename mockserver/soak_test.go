@@ -16,9 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokenmock/tokenmock/internal/journal"
+	"github.com/tokenmock/tokenmock/internal/scenario"
 	"github.com/tokenmock/tokenmock/mockserver"
-	"github.com/tokenmock/tokenmock/mockserver/journal"
-	"github.com/tokenmock/tokenmock/mockserver/scenario"
 )
 
 // soakDuration is how long TestSoak runs: SOAK_DURATION (make soak), or

@@ -20,10 +20,10 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/tokenmock/tokenmock/mockserver/dashboard"
-	"github.com/tokenmock/tokenmock/mockserver/journal"
-	"github.com/tokenmock/tokenmock/mockserver/lifecycle"
-	"github.com/tokenmock/tokenmock/mockserver/problem"
+	"github.com/tokenmock/tokenmock/internal/dashboard"
+	"github.com/tokenmock/tokenmock/internal/journal"
+	"github.com/tokenmock/tokenmock/internal/lifecycle"
+	"github.com/tokenmock/tokenmock/internal/problem"
 )
 
 // dashState is the state of the page at /__mock/ui.

@@ -6,8 +6,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/tokenmock/tokenmock/mockserver/contract"
-	"github.com/tokenmock/tokenmock/mockserver/problem"
+	"github.com/tokenmock/tokenmock/internal/contract"
+	"github.com/tokenmock/tokenmock/internal/problem"
 )
 
 // valid is a request the contract accepts (or, in -validation=report

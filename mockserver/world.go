@@ -9,11 +9,11 @@ import (
 
 	tokenmock "github.com/tokenmock/tokenmock"
 	"github.com/tokenmock/tokenmock/fixtures"
-	"github.com/tokenmock/tokenmock/mockserver/answers"
-	"github.com/tokenmock/tokenmock/mockserver/contract"
-	"github.com/tokenmock/tokenmock/mockserver/lifecycle"
-	"github.com/tokenmock/tokenmock/mockserver/redact"
-	"github.com/tokenmock/tokenmock/mockserver/scenario"
+	"github.com/tokenmock/tokenmock/internal/answers"
+	"github.com/tokenmock/tokenmock/internal/contract"
+	"github.com/tokenmock/tokenmock/internal/lifecycle"
+	"github.com/tokenmock/tokenmock/internal/redact"
+	"github.com/tokenmock/tokenmock/internal/scenario"
 )
 
 // world is everything a server loads from its spec and fixture directory:

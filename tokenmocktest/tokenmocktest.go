@@ -23,9 +23,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tokenmock/tokenmock/internal/journal"
 	"github.com/tokenmock/tokenmock/mockserver"
-	"github.com/tokenmock/tokenmock/mockserver/journal"
-	"github.com/tokenmock/tokenmock/mockserver/problem"
 )
 
 // Server is a running mock. URL is its base URL, such as
@@ -279,7 +278,7 @@ type Request struct {
 	Path       string
 	Status     int    // 0 when a fault gave no answer
 	Validation string // ok, rejected, reported
-	Violations []problem.Violation
+	Violations []Violation
 	Scenario   string // the scenario applied, "" for the default answer
 	Rule       string // what chose it: header, prefer, admin, cli, lifecycle, rule NAME, default
 	Step       uint64 // the request's number for its operation
@@ -287,6 +286,14 @@ type Request struct {
 	Lifecycle  string // live, adopted, renewed, expired, unknown, revoked, wrong-owner; "" when not governed
 	Header     map[string]string
 	Body       string // masked, cut at 4 KiB
+}
+
+// Violation is one broken rule of the contract, at one place.
+type Violation struct {
+	Direction string // with a validating proxy: request or answer
+	Location  string // JSON pointer, XML path or header name; "" for the whole body
+	Rule      string // required, type, enum, namespace, order, unknown, ...
+	Detail    string
 }
 
 // Requests returns the journal, oldest first; with an operation, only its
@@ -299,8 +306,12 @@ func (s *Server) Requests(op ...string) []Request {
 	entries := s.srv.Journal().List(f)
 	out := make([]Request, len(entries))
 	for i, e := range entries {
+		viols := make([]Violation, len(e.Violations))
+		for j, v := range e.Violations {
+			viols[j] = Violation{Direction: v.Direction, Location: v.Location, Rule: v.Rule, Detail: v.Detail}
+		}
 		out[i] = Request{Time: e.Time, Operation: e.Operation, Method: e.Method, Path: e.Path, Status: e.Status,
-			Validation: e.Validation, Violations: e.Violations, Scenario: e.Scenario, Rule: e.Rule, Step: e.Step,
+			Validation: e.Validation, Violations: viols, Scenario: e.Scenario, Rule: e.Rule, Step: e.Step,
 			Fault: e.Fault, Lifecycle: e.Lifecycle, Header: e.Header, Body: e.Body}
 	}
 	return out

@@ -13,9 +13,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tokenmock/tokenmock/internal/gctune"
+	"github.com/tokenmock/tokenmock/internal/logsink"
 	"github.com/tokenmock/tokenmock/mockserver"
-	"github.com/tokenmock/tokenmock/mockserver/gctune"
-	"github.com/tokenmock/tokenmock/mockserver/logsink"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".

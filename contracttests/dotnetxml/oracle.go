@@ -6,7 +6,7 @@
 //
 // It imports nothing but the standard library, and reads XML with
 // encoding/xml rather than etree: a bug of the mock's own decoder
-// (mockserver/xmlcodec), or of the spec both read, cannot be shared with it.
+// (internal/xmlcodec), or of the spec both read, cannot be shared with it.
 package dotnetxml
 
 import (

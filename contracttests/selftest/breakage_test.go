@@ -18,8 +18,8 @@ import (
 	"testing"
 
 	"github.com/tokenmock/tokenmock/contracttests"
+	"github.com/tokenmock/tokenmock/internal/contract"
 	"github.com/tokenmock/tokenmock/mockserver"
-	"github.com/tokenmock/tokenmock/mockserver/contract"
 )
 
 // loadContract is the spec the suite checks with: the embedded one.

@@ -16,8 +16,8 @@ import (
 
 	tokenmock "github.com/tokenmock/tokenmock"
 	"github.com/tokenmock/tokenmock/contracttests"
+	"github.com/tokenmock/tokenmock/internal/contract"
 	"github.com/tokenmock/tokenmock/mockserver"
-	"github.com/tokenmock/tokenmock/mockserver/contract"
 )
 
 var tokenResponse = xml.Name{Space: nsToken, Local: "TokenResponse"}
