@@ -77,6 +77,7 @@ func main() {
 	startups := flag.Int("startup-runs", 7, "start-up measurements")
 	gc := flag.Bool("gc", true, "compare the GC settings (small XML and heavy requests) against Go's default")
 	gcOnly := flag.Bool("gc-only", false, "run the GC comparison alone")
+	lifecycle := flag.Bool("lifecycle", true, "also load ValidateToken with -lifecycle adopt (a touch of a live token per request), beside the default off")
 	var extra []gcServer
 	flag.Func("gc-compare", "NAME=BINARY: another mockserver build to include in the GC comparison (e.g. an older release); repeatable", func(v string) error {
 		name, bin, ok := strings.Cut(v, "=")
@@ -94,13 +95,13 @@ func main() {
 		}
 		return
 	}
-	if err := run(*duration, *conc, *out, *startups, *gc, extra); err != nil {
+	if err := run(*duration, *conc, *out, *startups, *gc, *lifecycle, extra); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(duration time.Duration, conc int, out string, startups int, gc bool, extra []gcServer) error {
+func run(duration time.Duration, conc int, out string, startups int, gc, lifecycle bool, extra []gcServer) error {
 	bin := filepath.Join(out, "bin")
 	if err := os.MkdirAll(bin, 0o755); err != nil {
 		return err
@@ -125,13 +126,21 @@ func run(duration time.Duration, conc int, out string, startups int, gc bool, ex
 	results := map[string]map[string]result{}
 	var rss []string
 	var peak int64
-	for _, server := range []string{"baseline", "mockserver"} {
-		path := map[string]string{"baseline": base, "mockserver": mock}[server]
+	servers := []string{"baseline", "mockserver"}
+	if lifecycle {
+		servers = append(servers, "adopt")
+	}
+	for _, server := range servers {
+		path := map[string]string{"baseline": base, "mockserver": mock, "adopt": mock}[server]
 		addr, err := freeAddr()
 		if err != nil {
 			return err
 		}
-		cmd := exec.Command(path, "-addr", addr) // default configuration: journal on, one log line per request (to /dev/null)
+		args := []string{"-addr", addr} // default configuration: journal on, one log line per request (to /dev/null)
+		if server == "adopt" {
+			args = append(args, "-lifecycle", "adopt")
+		}
+		cmd := exec.Command(path, args...)
 		if err := cmd.Start(); err != nil {
 			return err
 		}
@@ -142,6 +151,9 @@ func run(duration time.Duration, conc int, out string, startups int, gc bool, ex
 		results[server] = map[string]result{}
 		total := 0
 		for _, w := range workloads {
+			if server == "adopt" && !strings.HasPrefix(w.name, "ValidateToken") {
+				continue // a renewal revokes its token: the same request cannot be repeated
+			}
 			if server == "mockserver" {
 				if err := assertRejects("http://"+addr, w); err != nil {
 					_ = cmd.Process.Kill()
@@ -165,6 +177,9 @@ func run(duration time.Duration, conc int, out string, startups int, gc bool, ex
 		_ = cmd.Wait()
 	}
 	report := render(results, allocs, starts, rss, peak, duration, conc)
+	if lifecycle {
+		report += renderLifecycle(results)
+	}
 	if gc {
 		table, err := gcCompare(mock, duration, extra)
 		if err != nil {
@@ -609,4 +624,23 @@ func merge(rs []result) result {
 	}
 	out.p50, out.p99, out.p999 = med(p50), med(p99), med(p999)
 	return out
+}
+
+// renderLifecycle compares ValidateToken with the token lifecycle in adopt
+// mode (every request touches a live token) against the default off, in
+// the same run.
+func renderLifecycle(res map[string]map[string]result) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\ntoken lifecycle (-lifecycle adopt against off, same run):\n")
+	for _, w := range workloads {
+		a, ok := res["adopt"][w.name]
+		if !ok {
+			continue
+		}
+		off := res["mockserver"][w.name]
+		ratio := a.rps / off.rps
+		fmt.Fprintf(&b, "  %-22s off %8.0f req/s, adopt %8.0f req/s: %.2f (errors %d)\n", w.name, off.rps, a.rps, ratio, a.errors)
+		fmt.Fprintln(&b, verdict(fmt.Sprintf("%s: the lifecycle costs at most 10%%", w.name), ratio >= 0.90, fmt.Sprintf("%.0f%%", 100*(1-ratio))))
+	}
+	return b.String()
 }
