@@ -80,11 +80,15 @@ func (s *Server) redaction(w *world, req *http.Request, x *exchange, p *problem.
 	if s.journal.Size() == 0 && p == nil && len(x.reported) == 0 && len(x.answerViols) == 0 {
 		return nil
 	}
-	red := w.secrets.Scan(req.Header, req.URL.RawQuery, x.body)
 	if x.value != nil {
+		// A body that passed validation is already decoded, its member
+		// names exactly the schema's (escapes resolved): the secrets are
+		// found in the value, without reading the body a second time.
+		red := w.secrets.Scan(req.Header, req.URL.RawQuery, nil)
 		red.AddValue(x.value)
+		return red
 	}
-	return red
+	return w.secrets.Scan(req.Header, req.URL.RawQuery, x.body)
 }
 
 // answer validates, chooses and responds; a problem is returned, not
