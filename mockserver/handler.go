@@ -58,9 +58,11 @@ func (s *Server) serve(c echo.Context) error {
 	if p != nil {
 		red.Problem(p) // before it is answered, logged or journaled
 		x.rejected, x.status = p, p.Status
-		if err := s.writeProblem(c, p); err != nil {
+		sent, err := s.sendProblem(c, p)
+		if err != nil {
 			return err
 		}
+		x.answer = sent // the journal shows the refusal as the client got it
 	}
 	s.record(c.Request(), x, red, time.Since(start))
 	return nil

@@ -414,6 +414,13 @@ func (s *Server) reject(c echo.Context, p *problem.Problem) error {
 }
 
 func (s *Server) writeProblem(c echo.Context, p *problem.Problem) error {
+	_, err := s.sendProblem(c, p)
+	return err
+}
+
+// sendProblem writes a problem and returns the answer sent, for the
+// journal.
+func (s *Server) sendProblem(c echo.Context, p *problem.Problem) (*sentAnswer, error) {
 	req := c.Request()
 	body, ct := p.Render(contract.WantsXML(req.Header.Get("Accept"), req.Header.Get("Content-Type")))
 	for k, vs := range p.Header {
@@ -421,7 +428,9 @@ func (s *Server) writeProblem(c echo.Context, p *problem.Problem) error {
 			c.Response().Header().Add(k, v)
 		}
 	}
-	return c.Blob(p.Status, ct, body)
+	h := c.Response().Header().Clone()
+	h.Set("Content-Type", ct)
+	return &sentAnswer{p.Status, h, body}, c.Blob(p.Status, ct, body)
 }
 
 // bodyChunk is the most readBody allocates before the bytes have come: a
