@@ -1,6 +1,7 @@
 package mockserver_test
 
 import (
+	"encoding/base64"
 	"encoding/xml"
 	"io"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tokenmock/tokenmock/internal/journal"
 	"github.com/tokenmock/tokenmock/mockserver"
@@ -284,4 +286,70 @@ func TestProxyInjectsScenarios(t *testing.T) {
 			t.Errorf("the backend saw X-Mock-Scenario: %s", h)
 		}
 	}
+}
+
+// An HTTPS backend with a private CA (-upstream-ca), and the JUnit report
+// written on shutdown (-upstream-junit).
+func TestProxyHTTPSAndJUnitOnShutdown(t *testing.T) {
+	backend := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, okJSON)
+	}))
+	t.Cleanup(backend.Close)
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "ca.pem")
+	cert := backend.Certificate()
+	pemBytes := "-----BEGIN CERTIFICATE-----\n" + base64Lines(cert.Raw) + "-----END CERTIFICATE-----\n"
+	if err := os.WriteFile(ca, []byte(pemBytes), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := mockserver.DefaultConfig()
+	cfg.Addr = "127.0.0.1:0"
+	cfg.Upstream, cfg.UpstreamCA, cfg.UpstreamJUnit = backend.URL, ca, filepath.Join(dir, "junit.xml")
+	s, err := mockserver.New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Open(); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPut, "http://"+s.Addr()+validatePath, strings.NewReader(seedValidateJSON))
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || string(b) != okJSON {
+		t.Errorf("through an https backend with -upstream-ca: %d %s", res.StatusCode, b)
+	}
+	ctx, cancel := contextWithTimeout(5 * time.Second)
+	defer cancel()
+	if err := s.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	junit, err := os.ReadFile(cfg.UpstreamJUnit)
+	if err != nil {
+		t.Fatalf("no JUnit report on shutdown: %v", err)
+	}
+	if !strings.Contains(string(junit), `tests="1" failures="0"`) {
+		t.Errorf("JUnit on shutdown: %s", junit)
+	}
+	// Without the CA, the backend's certificate is refused: 502.
+	cfg.UpstreamCA, cfg.UpstreamJUnit = "", ""
+	_, ts := newServer(t, cfg)
+	if got := do(t, ts, validate(seedValidateJSON, ctJSON)); got.status != http.StatusBadGateway {
+		t.Errorf("an untrusted backend: %d %s, want 502", got.status, got.body)
+	}
+}
+
+func base64Lines(der []byte) string {
+	s := base64.StdEncoding.EncodeToString(der)
+	var b strings.Builder
+	for len(s) > 64 {
+		b.WriteString(s[:64] + "\n")
+		s = s[64:]
+	}
+	return b.String() + s + "\n"
 }
