@@ -210,6 +210,9 @@ func TestProxyRecord(t *testing.T) {
 	for _, c := range backendCases {
 		do(t, ts, validate(real, map[string]string{"Content-Type": "application/json", "X-Backend-Case": c.name}))
 	}
+	if j := do(t, ts, request{http.MethodGet, "/__mock/requests?limit=1000", "", nil}); strings.Contains(j.body, "6f1c2a9e-4b7d-4e23-9a51-0c8d7e3f2b64") || !strings.Contains(j.body, `"upstream":true`) {
+		t.Errorf("the journal shows the token whole, or no proxied exchange")
+	}
 	data, err := os.ReadFile(filepath.Join(dir, "ValidateToken.yaml"))
 	if err != nil {
 		t.Fatal(err)
