@@ -148,7 +148,7 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	fs.Var(byteSize{&cfg.GCHeadroom, CeilingGCHeadroom}, "gc-headroom", "while the live heap is smaller than this `size`, collect garbage when the heap has grown this much rather than when it doubles (0: Go's default; GOGC or GOMEMLIMIT in the environment win; at most 4GiB)")
 	fs.StringVar(&cfg.Lifecycle, "lifecycle", cfg.Lifecycle, "token lifecycle: off (any token is valid), adopt (unknown tokens are registered on first sight, then expire and renew by the rules), strict (only seeded or minted tokens exist)")
 	fs.IntVar(&cfg.MaxTokens, "max-tokens", cfg.MaxTokens, "tokens the lifecycle keeps at most (revoked and expired ones are evicted first, then the least recently active)")
-	fs.Func("watch", "reload the spec and fixtures when their files change (default: on when -spec or -fixtures is given)", func(v string) error {
+	fs.BoolFunc("watch", "reload the spec and fixtures when their files change (default: on when -spec or -fixtures is given; -watch=false turns it off)", func(v string) error {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
 			return fmt.Errorf("%q: want true or false", v)

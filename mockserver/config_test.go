@@ -71,3 +71,26 @@ func TestParseConfig(t *testing.T) {
 		})
 	}
 }
+
+// -watch is a boolean flag: given alone it does not swallow the next one.
+func TestWatchFlag(t *testing.T) {
+	for _, tc := range []struct {
+		args  []string
+		watch bool
+	}{
+		{[]string{"-watch", "-fixtures", "x"}, true},
+		{[]string{"-fixtures", "x"}, true},
+		{[]string{"-fixtures", "x", "-watch=false"}, false},
+		{nil, false},
+		{[]string{"-watch"}, true},
+	} {
+		cfg, err := mockserver.ParseConfig(tc.args, func(string) string { return "" }, io.Discard)
+		if err != nil {
+			t.Errorf("%v: %v", tc.args, err)
+			continue
+		}
+		if cfg.Watch != tc.watch || (tc.args != nil && cfg.FixturesDir == "" && len(tc.args) > 1) {
+			t.Errorf("%v: watch %v fixtures %q, want watch %v", tc.args, cfg.Watch, cfg.FixturesDir, tc.watch)
+		}
+	}
+}
