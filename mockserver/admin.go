@@ -307,11 +307,10 @@ func (s *Server) journalFilter(c echo.Context, paged bool) (journal.Filter, *pro
 		f.Lifecycle = v
 	}
 	if v := q.Get("status"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 || n > 599 {
-			return f, problem.Newf(http.StatusBadRequest, "status %q: want an HTTP status such as 401 (0: no answer)", v)
+		if !statusFilter.MatchString(v) {
+			return f, problem.Newf(http.StatusBadRequest, "status %q: want a code (401), a class (4xx) or none (a fault that gave no answer)", v)
 		}
-		f.Status = n
+		f.Status = v
 	}
 	f.Scenario = q.Get("scenario")
 	if v := q.Get("validation"); v != "" {

@@ -77,7 +77,9 @@ func (s *Server) forward(c echo.Context, v *valid, x *exchange) *problem.Problem
 			s.recordAnswer(v, ans, req.Header, x)
 		}
 		if len(x.answerViols) > 0 && s.cfg.UpstreamMode == upstream.ModeEnforce {
-			return problem.New(http.StatusBadGateway, fmt.Sprintf("the backend's answer (%d) breaks the contract of %s", ans.Status, v.op.ID), x.answerViols...)
+			p := problem.New(http.StatusBadGateway, fmt.Sprintf("the backend's answer (%d) breaks the contract of %s", ans.Status, v.op.ID), x.answerViols...)
+			p.Header = http.Header{HeaderViolations: {strconv.Itoa(len(x.reported) + len(x.answerViols))}}
+			return p
 		}
 	}
 	h := c.Response().Header()

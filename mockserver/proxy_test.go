@@ -235,6 +235,15 @@ func TestProxyRecord(t *testing.T) {
 	if got.status != 200 || !strings.Contains(got.body, `"SecurityToken":"tok-replayed-0001"`) {
 		t.Errorf("the recorded default: %d %s", got.status, got.body)
 	}
+	// The JSON and XML forms of the backend's answer joined in one default:
+	// an XML client gets XML from the recording.
+	if got := do(t, ts2, validate(seedValidateXML, ctXML)); got.status != 200 || !strings.HasPrefix(got.header.Get("Content-Type"), "application/xml") {
+		t.Errorf("XML from the recording: %d %s %s", got.status, got.header.Get("Content-Type"), got.body)
+	}
+	// The scenarios came along.
+	if got := do(t, ts2, validate(seedValidateJSON, map[string]string{"Content-Type": "application/json", "X-Mock-Scenario": "unavailable"})); got.status != 503 {
+		t.Errorf("a scenario on the recording: %d %s", got.status, got.body)
+	}
 	// A recorded invalid answer is served on demand, as it came.
 	var names []string
 	for name := range s2.Fixtures().Operation("ValidateToken").Answers {

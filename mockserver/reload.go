@@ -64,14 +64,30 @@ func (s *Server) ReloadStatus() ReloadStatus {
 	return ReloadStatus{Loaded: s.reloads.loaded.UTC(), Tried: s.reloads.tried.UTC(), Errors: append([]string{}, s.reloads.errors...), Watch: s.reloads.watcher != nil}
 }
 
-// splitErrors lists the mistakes of a failed load one per line.
+// splitErrors lists the mistakes of a failed load, one entry each: the
+// errors joined by the loaders are taken apart (each names its file and
+// place), a mistake written over several lines stays one entry.
 func splitErrors(err error) []string {
 	var out []string
-	for _, line := range strings.Split(err.Error(), "\n") {
-		if line = strings.TrimSpace(line); line != "" {
-			out = append(out, line)
+	var walk func(error)
+	walk = func(e error) {
+		if j, ok := e.(interface{ Unwrap() []error }); ok {
+			for _, x := range j.Unwrap() {
+				walk(x)
+			}
+			return
+		}
+		if u := errors.Unwrap(e); u != nil {
+			if _, ok := u.(interface{ Unwrap() []error }); ok {
+				walk(u)
+				return
+			}
+		}
+		if msg := strings.Join(strings.Fields(e.Error()), " "); msg != "" {
+			out = append(out, msg)
 		}
 	}
+	walk(err)
 	return out
 }
 

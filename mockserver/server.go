@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"slices"
 	"sync"
@@ -147,8 +148,14 @@ func NewWith(cfg Config, log *slog.Logger, opts Options) (_ *Server, err error) 
 			return nil, err
 		}
 		s.report = upstream.NewReport()
+		if cfg.UpstreamJUnit != "" {
+			// Found out now, not at shutdown when the report would be lost.
+			if err := writableFile(cfg.UpstreamJUnit); err != nil {
+				return nil, fmt.Errorf("-upstream-junit %s: %w", cfg.UpstreamJUnit, err)
+			}
+		}
 		if cfg.Record != "" {
-			if s.recorder, err = upstream.NewRecorder(cfg.Record, cfg.Upstream, w.fixtures, w.realms); err != nil {
+			if s.recorder, err = upstream.NewRecorder(cfg.Record, cfg.Upstream, w.fixtures, w.realms, w.scenRaw); err != nil {
 				return nil, err
 			}
 		}
@@ -492,4 +499,17 @@ func (s *Server) writeJUnit() {
 		return
 	}
 	s.log.Info("JUnit report written", "file", s.cfg.UpstreamJUnit)
+}
+
+// writableFile makes sure a file can be written later: its directory is
+// created and the file opened for writing once.
+func writableFile(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }

@@ -76,16 +76,7 @@ func (f *entryFilter) match(e *journal.Entry) bool {
 			return false
 		}
 	}
-	switch {
-	case f.status == "":
-		return true
-	case f.status == "none":
-		return e.Status == 0
-	case strings.HasSuffix(f.status, "xx"):
-		return e.Status/100 == int(f.status[0]-'0')
-	default:
-		return strconv.Itoa(e.Status) == f.status
-	}
+	return journal.StatusMatches(f.status, e.Status)
 }
 
 func (s *Server) parseEntryFilter(c echo.Context) (*entryFilter, *problem.Problem) {

@@ -28,6 +28,7 @@ type world struct {
 	scenarios *scenario.Set
 	lifecycle *lifecycle.Config
 	realms    []byte         // lifecycle.yaml as read, for record mode
+	scenRaw   []byte         // scenarios.yaml as read, for record mode
 	secrets   *redact.Policy // what the contract says is secret
 	specName  string
 	fixName   string
@@ -95,7 +96,7 @@ func readWorld(cfg Config, src Source, log *slog.Logger) (*world, error) {
 		// what to change.
 		return nil, fmt.Errorf("%w\n(%s checked against %s)", err, fixName, specName)
 	}
-	scen, err := loadScenarios(fsys, fixName, set, cfg.MaxFixture)
+	scen, scenRaw, err := loadScenarios(fsys, fixName, set, cfg.MaxFixture)
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +108,7 @@ func readWorld(cfg Config, src Source, log *slog.Logger) (*world, error) {
 	if err != nil {
 		return nil, err
 	}
-	w.realms = realms
+	w.realms, w.scenRaw = realms, scenRaw
 	w.contract, w.fixtures, w.scenarios, w.lifecycle, w.specName, w.fixName = c, set, scen, life, specName, fixName
 	w.secrets = c.SecretPolicy()
 	return w, nil
@@ -115,13 +116,14 @@ func readWorld(cfg Config, src Source, log *slog.Logger) (*world, error) {
 
 // loadScenarios reads scenarios.yaml of the fixture directory; a directory
 // without one has no scenarios.
-func loadScenarios(fsys fs.FS, dir string, set *answers.Set, max int64) (*scenario.Set, error) {
+func loadScenarios(fsys fs.FS, dir string, set *answers.Set, max int64) (*scenario.Set, []byte, error) {
 	where := filepath.Join(dir, answers.ScenariosFile)
 	data, err := readOptional(fsys, answers.ScenariosFile, where, max)
 	if err != nil {
-		return nil, fmt.Errorf("load scenarios: %w", err)
+		return nil, nil, fmt.Errorf("load scenarios: %w", err)
 	}
-	return scenario.Load(data, where, set)
+	sc, err := scenario.Load(data, where, set)
+	return sc, data, err
 }
 
 // readOptional reads a file of the fixture directory that may be absent

@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -314,7 +315,7 @@ type Filter struct {
 	Operation  string
 	Since      time.Time
 	Lifecycle  string
-	Status     int    // 0: any
+	Status     string // a code (401), a class (4xx), none (no answer: a fault); "" for any
 	Scenario   string // the applied scenario; "none" for the default answer
 	Validation string // ok, rejected, reported, unchecked
 }
@@ -322,9 +323,23 @@ type Filter struct {
 func (f Filter) match(e *Entry) bool {
 	return (f.Operation == "" || e.Operation == f.Operation) && !e.Time.Before(f.Since) &&
 		(f.Lifecycle == "" || e.Lifecycle == f.Lifecycle) &&
-		(f.Status == 0 || e.Status == f.Status) &&
+		StatusMatches(f.Status, e.Status) &&
 		(f.Scenario == "" || e.Scenario == f.Scenario || (f.Scenario == "none" && e.Scenario == "")) &&
 		(f.Validation == "" || e.Validation == f.Validation)
+}
+
+// StatusMatches tells whether a status matches a filter: a code (401), a
+// class (4xx), none (0: a fault gave no answer), or "" for any.
+func StatusMatches(filter string, status int) bool {
+	switch {
+	case filter == "":
+		return true
+	case filter == "none":
+		return status == 0
+	case len(filter) == 3 && filter[1:] == "xx":
+		return status/100 == int(filter[0]-'0')
+	}
+	return strconv.Itoa(status) == filter
 }
 
 // Count is the number of entries that match f.

@@ -42,8 +42,7 @@ type recorded struct {
 	name    string
 	status  int
 	headers map[string]string
-	media   string
-	body    string
+	bodies  map[string]string // media type -> body with placeholders
 	invalid string
 	shape   string
 }
@@ -55,16 +54,17 @@ const maxRecorded = 100
 // NewRecorder records into dir (created when missing), starting from the
 // fixtures in force; the files are written at once, so that the directory
 // is servable from the start.
-func NewRecorder(dir, target string, base *answers.Set, realms []byte) (*Recorder, error) {
+func NewRecorder(dir, target string, base *answers.Set, realms, scenarios []byte) (*Recorder, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("-record %s: %w", dir, err)
 	}
-	// The token realms the starting fixtures' bindings name come along,
-	// unless the directory has its own.
-	if realms != nil {
-		path := filepath.Join(dir, answers.LifecycleFile)
-		if _, err := os.Stat(path); os.IsNotExist(err) {
-			if err := os.WriteFile(path, realms, 0o644); err != nil {
+	// The token realms and the scenarios of the starting fixtures come
+	// along, unless the directory has its own: a recording still serves
+	// every scenario.
+	for name, data := range map[string][]byte{answers.LifecycleFile: realms, answers.ScenariosFile: scenarios} {
+		path := filepath.Join(dir, name)
+		if _, err := os.Stat(path); data != nil && os.IsNotExist(err) {
+			if err := os.WriteFile(path, data, 0o644); err != nil {
 				return nil, fmt.Errorf("-record %s: %w", dir, err)
 			}
 		}
@@ -107,7 +107,26 @@ func (r *Recorder) Record(x Exchange) (string, error) {
 		return "", nil
 	}
 	media := mediaType(x.Header)
-	rec := recorded{status: x.Status, media: media, shape: sh.Key(), headers: map[string]string{}}
+	body := placeholders(string(x.Body), media, x)
+	valid := len(x.Violations) == 0
+	if valid && media != "" {
+		// The same answer in another media type (JSON, then XML) joins the
+		// valid answer of that status that lacks it: a client negotiating
+		// XML then gets XML from the recording, as from the backend.
+		ops := r.ops[x.Operation]
+		for i := len(ops) - 1; i >= 0; i-- {
+			a := &ops[i]
+			if a.invalid == "" && a.status == x.Status && a.bodies[media] == "" && len(a.bodies) > 0 {
+				a.bodies[media] = body
+				r.seen[key] = a.name
+				return a.name, r.write(x.Operation)
+			}
+		}
+	}
+	rec := recorded{status: x.Status, shape: sh.Key(), headers: map[string]string{}, bodies: map[string]string{}}
+	if media != "" {
+		rec.bodies[media] = body
+	}
 	for k, vs := range x.Header {
 		switch strings.ToLower(k) {
 		case "content-type", "content-length", "date", "server", "set-cookie", "x-mock-violations":
@@ -115,8 +134,6 @@ func (r *Recorder) Record(x Exchange) (string, error) {
 		}
 		rec.headers[http.CanonicalHeaderKey(k)] = strings.Join(vs, ", ")
 	}
-	rec.body = placeholders(string(x.Body), media, x)
-	valid := len(x.Violations) == 0
 	if !valid {
 		var lines []string
 		for _, v := range x.Violations {
@@ -233,17 +250,9 @@ func (r *Recorder) write(op string) error {
 		f.Lifecycle, f.Requests = base.Lifecycle, base.Requests
 	}
 	rec := r.ops[op]
-	keep := func(name string) bool { // a starting answer the file still needs
-		switch {
-		case len(rec) == 0:
-			return true // not seen yet: the starting fixtures as they are
-		case name == answers.DefaultAnswer:
-			return !r.hasDefault(op) // no valid 2xx recorded yet
-		case base.Lifecycle != nil:
-			return slices.Contains(slices.Collect(maps.Values(base.Lifecycle.Answers)), name) // the lifecycle's refusals
-		}
-		return false
-	}
+	// The starting fixtures' answers stay (scenarios and the lifecycle
+	// name them), but for a default the backend has given.
+	keep := func(name string) bool { return name != answers.DefaultAnswer || !r.hasDefault(op) }
 	if base != nil {
 		for name, a := range base.Answers {
 			if !keep(name) {
@@ -258,14 +267,15 @@ func (r *Recorder) write(op string) error {
 	}
 	for _, a := range rec {
 		fa := fileAnswer{Status: a.status, Recorded: "from " + r.target, Invalid: a.invalid, Headers: a.headers}
-		if a.media != "" {
-			fa.Body = map[string]string{a.media: a.body}
+		if len(a.bodies) > 0 {
+			fa.Body = a.bodies
 		}
 		f.Answers[a.name] = fa
 	}
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "# Answers of %s recorded from the backend by `mockserver -record`.\n", op)
-	fmt.Fprintf(&b, "# recorded-STATUS-SHAPE: one per distinct answer (status, media type, shape);\n")
+	fmt.Fprintf(&b, "# recorded-STATUS-SHAPE: one per distinct answer (status, shape), its media\n")
+	fmt.Fprintf(&b, "# types joined; the starting fixtures' answers are kept beside them;\n")
 	fmt.Fprintf(&b, "# secret values are placeholders. An answer with `invalid:` broke the\n")
 	fmt.Fprintf(&b, "# contract as written there: it is served as it came, only when asked for\n")
 	fmt.Fprintf(&b, "# (Prefer: example=NAME), never as the default.\n")

@@ -151,7 +151,7 @@ func (r *Report) JUnit() []byte {
 	for _, c := range s.Cases {
 		tc := testcase{Classname: "upstream." + c.Operation, Name: fmt.Sprintf("%s %s %d", c.Operation, orNone(c.Media), c.Status)}
 		if c.Failing > 0 {
-			tc.Failure = &failure{Message: fmt.Sprintf("%d of %d answers broke the contract", c.Failing, c.Exchanges), Text: strings.Join(c.Violations, "\n")}
+			tc.Failure = &failure{Message: fmt.Sprintf("%d of %d exchanges broke the contract (the request, the answer or both)", c.Failing, c.Exchanges), Text: strings.Join(c.Violations, "\n")}
 			out.Failures++
 		}
 		out.Cases = append(out.Cases, tc)
