@@ -124,7 +124,7 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	fs.Float64Var(&cfg.FailRate, "fail-rate", 0, "fraction (0..1) of requests that get -fail-scenario, drawn from the seeded generator")
 	fs.StringVar(&cfg.FailScenario, "fail-scenario", "", "scenario given to -fail-rate of the requests")
 	fs.Var(latencyFlag{&cfg.Latency}, "latency", "`latency` added to every answer: 50ms, or a range 50ms..200ms")
-	fs.Func("seed", "seed of every random draw (probabilities, delay ranges); default: drawn at start-up and logged", func(v string) error {
+	fs.Func("seed", "seed `N` of every random draw (probabilities, delays, placeholders, minted tokens, keyed by the request's step); default: drawn at start-up and logged", func(v string) error {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
 			return fmt.Errorf("%q is not a whole number", v)
