@@ -108,8 +108,10 @@ func (s *Server) answer(c echo.Context, w *world, x *exchange) *problem.Problem 
 		return p
 	}
 	if ch.Delay > 0 && !s.sleep(req.Context(), ch.Delay) {
-		return nil // the client gave up
+		return nil // the client gave up: nothing the lifecycle accepted happens
 	}
+	ch.Settle()
+	x.choice = ch
 	s.respond(c, w, v, ch, x)
 	return nil
 }

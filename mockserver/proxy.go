@@ -90,6 +90,8 @@ func (s *Server) forward(c echo.Context, v *valid, x *exchange) *problem.Problem
 		h.Set(HeaderViolations, strconv.Itoa(len(x.reported)+len(x.answerViols)))
 	}
 	body := ans.Body
+	// The length is the bytes given, which a drift or fault changes.
+	h.Del("Content-Length")
 	ch := x.choice
 	if sc := ch.Scenario; ch.Fired && sc != nil {
 		h.Set("X-Mock-Scenario-Applied", sc.Name)
@@ -106,8 +108,6 @@ func (s *Server) forward(c echo.Context, v *valid, x *exchange) *problem.Problem
 	if s.cfg.JournalSize > 0 {
 		x.answer = &sentAnswer{ans.Status, h.Clone(), body}
 	}
-	// The backend's bytes: Content-Length from them, the rest as sent.
-	h.Del("Content-Length")
 	c.Response().WriteHeader(ans.Status)
 	_, _ = c.Response().Write(body)
 	return nil

@@ -12,6 +12,10 @@ import (
 
 // reloadState is what the last reloads did, for GET /__mock/reload.
 type reloadState struct {
+	// loading is held from reading the files to putting the world in
+	// force: two reloads at once (a file change, POST /__mock/reload)
+	// cannot put an older world in force after a newer one.
+	loading sync.Mutex
 	mu      sync.Mutex
 	loaded  time.Time // when the world in force was loaded
 	tried   time.Time // the last attempt
@@ -36,6 +40,8 @@ type ReloadStatus struct {
 // (activations and tokens of scenarios and realms that are gone are
 // dropped).
 func (s *Server) Reload(why string) error {
+	s.reloads.loading.Lock()
+	defer s.reloads.loading.Unlock()
 	w, err := loadWorld(s.cfg, s.src, s.log)
 	now := s.clock.Now()
 	s.reloads.mu.Lock()

@@ -267,6 +267,7 @@ func (s *Server) Open() error {
 	if s.cfg.Watch {
 		if err := s.watch(); err != nil {
 			_ = ln.Close()
+			s.http, s.ln = nil, nil // nothing is served: Close has nothing to wait for
 			return fmt.Errorf("-watch: %w", err)
 		}
 	}

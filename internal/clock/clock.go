@@ -6,6 +6,7 @@
 package clock
 
 import (
+	"math"
 	"sync/atomic"
 	"time"
 )
@@ -39,8 +40,16 @@ func (c *Clock) Advance(d time.Duration) time.Time {
 	if d < 0 {
 		d = 0
 	}
-	c.offset.Add(int64(d))
-	return c.Now()
+	for {
+		old := c.offset.Load()
+		next := old + int64(d)
+		if next < old {
+			next = math.MaxInt64 // saturate: time never wraps round to the past
+		}
+		if c.offset.CompareAndSwap(old, next) {
+			return c.Now()
+		}
+	}
 }
 
 // Set moves the clock to t (forwards or backwards) and returns the new

@@ -312,22 +312,23 @@ func (g *Gate) Seed(realm, token, owner string) (Token, error) {
 // Expire makes a token expired now (it may still renew within the
 // realm's renewal window).
 func (g *Gate) Expire(realm, token string) (Token, error) {
-	return g.change(realm, token, func(r *record, now time.Time) {
-		if now.Before(r.expires(g.cfg.Load().Realms[realm])) {
+	return g.change(realm, token, func(r *record, rm *Realm, now time.Time) {
+		if now.Before(r.expires(rm)) {
 			r.forced = now
 		}
+		g.store.kill(r) // evicted first, as revoked tokens are; still renewable in its window
 	})
 }
 
 // Revoke revokes a token: it can be neither used nor renewed.
 func (g *Gate) Revoke(realm, token string) (Token, error) {
-	return g.change(realm, token, func(r *record, _ time.Time) {
+	return g.change(realm, token, func(r *record, _ *Realm, _ time.Time) {
 		r.revoked = true
 		g.store.kill(r)
 	})
 }
 
-func (g *Gate) change(realm, token string, f func(*record, time.Time)) (Token, error) {
+func (g *Gate) change(realm, token string, f func(*record, *Realm, time.Time)) (Token, error) {
 	rm, err := g.realm(realm)
 	if err != nil {
 		return Token{}, err
@@ -339,7 +340,7 @@ func (g *Gate) change(realm, token string, f func(*record, time.Time)) (Token, e
 	if r == nil {
 		return Token{}, fmt.Errorf("%w %s in realm %s", ErrNoToken, journal.Mask(token), realm)
 	}
-	f(r, now)
+	f(r, rm, now)
 	return g.view(r, rm, now, true), nil
 }
 

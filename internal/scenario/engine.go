@@ -138,11 +138,25 @@ type Choice struct {
 	// Token is the token the answer carries ({{token}}): minted by a
 	// renewal.
 	Token string
-	// Commit, set by the gate, runs once the chain keeps the default
-	// answer: what the lifecycle accepted takes effect only if the client
-	// gets the normal answer. It may still refuse (a concurrent renewal
-	// won) by changing the answer.
+	// Commit, set by the gate, is run by Settle once the request is about
+	// to get its answer: what the lifecycle accepted takes effect only if
+	// the client gets the normal answer. It may still refuse (a concurrent
+	// renewal won) by changing the answer.
 	Commit func(c *Choice)
+}
+
+// Settle carries out what the chain accepted, right before the answer is
+// written: the lifecycle's touch or renewal happens only when the answer
+// is the default one and no fault keeps it from the client (a renewal
+// whose answer never arrives would leave the client with a revoked token
+// and no new one). Call it after any delay, once.
+func (c *Choice) Settle() {
+	commit := c.Commit
+	c.Commit = nil
+	if commit == nil || c.Answer != answers.DefaultAnswer || (c.Fired && c.Scenario.Fault != "") {
+		return
+	}
+	commit(c)
 }
 
 // Applied is the value of the X-Mock-Scenario-Applied header: the scenario
@@ -281,10 +295,6 @@ func (e *Engine) Choose(op string, h http.Header, body any) (Choice, *problem.Pr
 	if e.lat.Max > 0 {
 		c.Delay += e.lat.Draw(e.seed.Rand("latency|"+op, r.Step))
 	}
-	if c.Commit != nil && c.Answer == answers.DefaultAnswer {
-		c.Commit(&c)
-	}
-	c.Commit = nil
 	return c, nil
 }
 

@@ -3,6 +3,7 @@ package upstream
 import (
 	"bytes"
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"maps"
 	"net/http"
@@ -45,6 +46,7 @@ type recorded struct {
 	bodies  map[string]string // media type -> body with placeholders
 	invalid string
 	shape   string
+	members string // top-level member names, whatever the media type
 }
 
 // maxRecorded bounds the answers kept per operation: a backend whose
@@ -109,21 +111,23 @@ func (r *Recorder) Record(x Exchange) (string, error) {
 	media := mediaType(x.Header)
 	body := placeholders(string(x.Body), media, x)
 	valid := len(x.Violations) == 0
+	members := memberNames(media, x.Body)
 	if valid && media != "" {
 		// The same answer in another media type (JSON, then XML) joins the
-		// valid answer of that status that lacks it: a client negotiating
-		// XML then gets XML from the recording, as from the backend.
+		// first valid answer of that status and the same members that
+		// lacks it: a client negotiating XML then gets XML from the
+		// recording, as from the backend.
 		ops := r.ops[x.Operation]
-		for i := len(ops) - 1; i >= 0; i-- {
+		for i := range ops {
 			a := &ops[i]
-			if a.invalid == "" && a.status == x.Status && a.bodies[media] == "" && len(a.bodies) > 0 {
+			if a.invalid == "" && a.status == x.Status && a.members == members && a.bodies[media] == "" && len(a.bodies) > 0 {
 				a.bodies[media] = body
 				r.seen[key] = a.name
 				return a.name, r.write(x.Operation)
 			}
 		}
 	}
-	rec := recorded{status: x.Status, shape: sh.Key(), headers: map[string]string{}, bodies: map[string]string{}}
+	rec := recorded{status: x.Status, shape: sh.Key(), headers: map[string]string{}, bodies: map[string]string{}, members: members}
 	if media != "" {
 		rec.bodies[media] = body
 	}
@@ -293,4 +297,39 @@ func (r *Recorder) write(op string) error {
 		return fmt.Errorf("record %s: %w", op, err)
 	}
 	return nil
+}
+
+// memberNames lists an answer's top-level members, sorted, the same for
+// its JSON and its XML form: the members of the JSON object, the local
+// names of the XML document element's children.
+func memberNames(media string, body []byte) string {
+	var names []string
+	switch {
+	case strings.Contains(media, "json"):
+		var m map[string]json.RawMessage
+		if json.Unmarshal(body, &m) != nil {
+			return ""
+		}
+		names = slices.Collect(maps.Keys(m))
+	case strings.Contains(media, "xml"):
+		dec := xml.NewDecoder(bytes.NewReader(body))
+		depth := 0
+		for {
+			tok, err := dec.Token()
+			if err != nil {
+				break
+			}
+			switch t := tok.(type) {
+			case xml.StartElement:
+				depth++
+				if depth == 2 && !slices.Contains(names, t.Name.Local) {
+					names = append(names, t.Name.Local)
+				}
+			case xml.EndElement:
+				depth--
+			}
+		}
+	}
+	slices.Sort(names)
+	return strings.Join(names, ",")
 }

@@ -114,6 +114,11 @@ func (c *Client) Forward(ctx context.Context, req *http.Request, body []byte) (*
 	out.Header = req.Header.Clone()
 	removeHop(out.Header)
 	out.Header.Del("X-Mock-Scenario") // the mock's own control, not the backend's
+	// The answer is checked, so it must arrive as the body itself: without
+	// the client's Accept-Encoding the transport asks for gzip on its own
+	// and hands over the decompressed body (the client gets it uncompressed,
+	// which Accept-Encoding allows).
+	out.Header.Del("Accept-Encoding")
 	if ip, _, err := net.SplitHostPort(req.RemoteAddr); err == nil {
 		if prior := out.Header.Get("X-Forwarded-For"); prior != "" {
 			ip = prior + ", " + ip
