@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -265,26 +266,26 @@ func (s *Server) activeList(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"active": s.engine.Active()})
 }
 
-// requestFilters are the query parameters of GET /__mock/requests and
-// /requests/count.
-var requestFilters = []string{"operation", "since", "lifecycle", "status", "scenario", "validation"}
+// requestParams are the query parameters of GET /__mock/requests/count:
+// the journal's filters. GET /__mock/requests takes pageParams too.
+var (
+	requestParams = []string{"operation", "since", "lifecycle", "status", "scenario", "validation"}
+	pageParams    = append(slices.Clone(requestParams), "limit", "cursor")
+)
 
-// pageParams are the query parameters of GET /__mock/requests beside its
-// filters.
-var pageParams = []string{"limit", "cursor"}
+// statusFilter is the form of a status filter: a code (401), a class
+// (4xx), or none (a fault gave no answer).
+var statusFilter = regexp.MustCompile(`^([1-5]xx|[1-5][0-9][0-9]|none)$`)
 
-// journalFilter reads the filters of a journal call; a problem names an
-// unknown filter or a bad value. paged allows limit and cursor.
-func (s *Server) journalFilter(c echo.Context, paged bool) (journal.Filter, *problem.Problem) {
+// journalFilter reads the journal filters of a call that takes the query
+// parameters params (the journal listing, its count, the live stream); a
+// problem names an unknown parameter or a bad value.
+func (s *Server) journalFilter(c echo.Context, params []string) (journal.Filter, *problem.Problem) {
 	q := c.QueryParams()
 	var f journal.Filter
 	for k := range q {
-		if !slices.Contains(requestFilters, k) && !(paged && slices.Contains(pageParams, k)) {
-			known := requestFilters
-			if paged {
-				known = append(slices.Clone(requestFilters), pageParams...)
-			}
-			return f, problem.Newf(http.StatusBadRequest, "unknown filter %q; filters: %s", k, strings.Join(known, ", "))
+		if !slices.Contains(params, k) {
+			return f, problem.Newf(http.StatusBadRequest, "unknown parameter %q; parameters: %s", k, strings.Join(params, ", "))
 		}
 	}
 	if v := q.Get("operation"); v != "" {
@@ -330,7 +331,7 @@ const (
 )
 
 func (s *Server) listRequests(c echo.Context) error {
-	f, p := s.journalFilter(c, true)
+	f, p := s.journalFilter(c, pageParams)
 	if p != nil {
 		return adminProblem(c, p)
 	}
@@ -376,7 +377,7 @@ func (s *Server) listRequests(c echo.Context) error {
 
 // countRequests is the verify-style assertion: how many requests match.
 func (s *Server) countRequests(c echo.Context) error {
-	f, p := s.journalFilter(c, false)
+	f, p := s.journalFilter(c, requestParams)
 	if p != nil {
 		return adminProblem(c, p)
 	}

@@ -6,15 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/tokenmock/tokenmock/internal/journal"
 	"github.com/tokenmock/tokenmock/internal/problem"
 )
 
@@ -45,59 +42,9 @@ const (
 	streamCoalesce = 25 * time.Millisecond
 )
 
-// streamFilters are the query parameters of the stream.
-var streamFilters = []string{"operation", "status", "validation", "scenario", "backlog", "lastEventId"}
-
-var statusFilter = regexp.MustCompile(`^([1-5]xx|[1-5][0-9][0-9]|none)$`)
-
-// entryFilter selects entries by operation, status (a code, a class such
-// as 4xx, or none for a fault that gave no answer), validation and the
-// scenario applied (none for the default answer).
-type entryFilter struct {
-	operation, validation, scenario string
-	status                          string
-}
-
-func (f *entryFilter) match(e *journal.Entry) bool {
-	if f.operation != "" && e.Operation != f.operation {
-		return false
-	}
-	if f.validation != "" && e.Validation != f.validation {
-		return false
-	}
-	switch f.scenario {
-	case "":
-	case "none":
-		if e.Scenario != "" {
-			return false
-		}
-	default:
-		if e.Scenario != f.scenario {
-			return false
-		}
-	}
-	return journal.StatusMatches(f.status, e.Status)
-}
-
-func (s *Server) parseEntryFilter(c echo.Context) (*entryFilter, *problem.Problem) {
-	q := c.QueryParams()
-	for k := range q {
-		if !slices.Contains(streamFilters, k) {
-			return nil, problem.Newf(http.StatusBadRequest, "unknown parameter %q; parameters: %s", k, strings.Join(streamFilters, ", "))
-		}
-	}
-	f := &entryFilter{operation: q.Get("operation"), validation: q.Get("validation"), scenario: q.Get("scenario"), status: q.Get("status")}
-	if f.operation != "" && s.world.Load().contract.Operation(f.operation) == nil {
-		return nil, problem.Newf(http.StatusBadRequest, "operation %q: the contract has no such operation; operations: %s", f.operation, strings.Join(s.world.Load().fixtures.IDs(), ", "))
-	}
-	if f.validation != "" && !slices.Contains([]string{"ok", "rejected", "reported", "unchecked"}, f.validation) {
-		return nil, problem.Newf(http.StatusBadRequest, "validation %q: want ok, rejected, reported or unchecked", f.validation)
-	}
-	if f.status != "" && !statusFilter.MatchString(f.status) {
-		return nil, problem.Newf(http.StatusBadRequest, "status %q: want a code (401), a class (4xx) or none (a fault that gave no answer)", f.status)
-	}
-	return f, nil
-}
+// streamParams are the query parameters of the stream: the journal's
+// filters it takes, and its own.
+var streamParams = []string{"operation", "status", "validation", "scenario", "backlog", "lastEventId"}
 
 // streamEntry is what a "request" event says of an entry: enough for a
 // row of the page. The whole entry, bodies included, is at
@@ -121,7 +68,7 @@ type streamEntry struct {
 }
 
 func (s *Server) streamRequests(c echo.Context) error {
-	f, p := s.parseEntryFilter(c)
+	f, p := s.journalFilter(c, streamParams)
 	if p != nil {
 		return adminProblem(c, p)
 	}
@@ -148,7 +95,7 @@ func (s *Server) streamRequests(c echo.Context) error {
 			}
 			backlog = n
 		}
-		after = s.journal.Tail(backlog, f.match)
+		after = s.journal.Tail(backlog, f.Match)
 	}
 	if s.dash.streams.Add(1) > maxStreams {
 		s.dash.streams.Add(-1)
@@ -157,7 +104,7 @@ func (s *Server) streamRequests(c echo.Context) error {
 	}
 	defer s.dash.streams.Add(-1)
 
-	w := s.journal.Watch(after, f.match)
+	w := s.journal.Watch(after, f.Match)
 	defer w.Close()
 	// The stream ends with the client, and at once when the server shuts
 	// down: a stream never becomes idle, so Shutdown would wait for it.

@@ -320,7 +320,8 @@ type Filter struct {
 	Validation string // ok, rejected, reported, unchecked
 }
 
-func (f Filter) match(e *Entry) bool {
+// Match tells whether an entry passes the filter.
+func (f Filter) Match(e *Entry) bool {
 	return (f.Operation == "" || e.Operation == f.Operation) && !e.Time.Before(f.Since) &&
 		(f.Lifecycle == "" || e.Lifecycle == f.Lifecycle) &&
 		StatusMatches(f.Status, e.Status) &&
@@ -348,7 +349,7 @@ func (j *Journal) Count(f Filter) int {
 	defer j.mu.Unlock()
 	n := 0
 	for i := range j.n {
-		if f.match(&j.ring[(j.start+i)%len(j.ring)]) {
+		if f.Match(&j.ring[(j.start+i)%len(j.ring)]) {
 			n++
 		}
 	}
@@ -373,7 +374,7 @@ func (j *Journal) Page(f Filter, after uint64, limit int) Page {
 	var page Page
 	for i := range j.n {
 		e := &j.ring[(j.start+i)%len(j.ring)]
-		if e.ID <= after || !f.match(e) {
+		if e.ID <= after || !f.Match(e) {
 			continue
 		}
 		if limit > 0 && len(page.Entries) == limit {
