@@ -2,7 +2,6 @@ package mockserver
 
 import (
 	"fmt"
-	"mime"
 	"net/http"
 	"strconv"
 
@@ -72,7 +71,7 @@ func (s *Server) forward(c echo.Context, v *valid, x *exchange) *problem.Problem
 	}
 	if v != nil {
 		x.answerViols = s.checkAnswer(v.op, ans)
-		s.report.Add(v.op.ID, mediaOf(ans.Header), ans.Status, append(append([]problem.Violation{}, x.reported...), x.answerViols...))
+		s.report.Add(v.op.ID, contract.MediaType(ans.Header), ans.Status, append(append([]problem.Violation{}, x.reported...), x.answerViols...))
 		if s.recorder != nil {
 			s.recordAnswer(v, ans, req.Header, x)
 		}
@@ -96,7 +95,7 @@ func (s *Server) forward(c echo.Context, v *valid, x *exchange) *problem.Problem
 	if sc := ch.Scenario; ch.Fired && sc != nil {
 		h.Set("X-Mock-Scenario-Applied", sc.Name)
 		if sc.Drift != nil {
-			body = sc.Drift.Apply(body, mediaOf(ans.Header))
+			body = sc.Drift.Apply(body, contract.MediaType(ans.Header))
 		}
 		if sc.Fault != "" {
 			x.fault = sc.Fault
@@ -148,13 +147,4 @@ func (s *Server) recordAnswer(v *valid, ans *upstream.Answer, reqHeader http.Hea
 	} else if name != "" {
 		s.log.Debug("record mode", "operation", v.op.ID, "answer", name)
 	}
-}
-
-// mediaOf is a Content-Type's media type, lower-case.
-func mediaOf(h http.Header) string {
-	mt, _, err := mime.ParseMediaType(h.Get("Content-Type"))
-	if err != nil {
-		return ""
-	}
-	return mt
 }

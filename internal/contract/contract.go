@@ -254,6 +254,12 @@ func (c *Contract) allowed(req *http.Request) []string {
 	return out
 }
 
+// MediaType is the media type of a header's Content-Type: lower-case,
+// without its parameters ("" when there is none).
+func MediaType(h http.Header) string {
+	return strings.ToLower(strings.TrimSpace(strings.Split(h.Get("Content-Type"), ";")[0]))
+}
+
 // IsXML reports whether a media type carries XML.
 func IsXML(mediaType string) bool {
 	return mediaType == "application/xml" || mediaType == "text/xml" || strings.HasSuffix(mediaType, "+xml")

@@ -197,7 +197,7 @@ func (o *Operation) ValidateResponse(ctx context.Context, status int, header htt
 		// registry and ours belong to the contract.
 		Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true, ExcludeResponseBody: true},
 	}
-	mt := strings.ToLower(strings.TrimSpace(strings.Split(header.Get("Content-Type"), ";")[0]))
+	mt := MediaType(header)
 	var schema *openapi3.Schema
 	err := openapi3filter.ValidateResponse(ctx, input)
 	if err == nil {

@@ -13,13 +13,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"mime"
 	"net/http"
 	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/beevik/etree"
+
+	"github.com/tokenmock/tokenmock/internal/contract"
 )
 
 // Shape describes an answer by its form, not its values: status, media
@@ -47,14 +48,14 @@ var headersThatVary = map[string]bool{"date": true, "content-length": true, "con
 
 // Of describes an answer by its shape.
 func Of(status int, header http.Header, body []byte) *Shape {
-	s := &Shape{status: status, media: mediaOf(header), headers: map[string]string{}, nodes: map[string]node{}, order: map[string][]string{}}
+	s := &Shape{status: status, media: contract.MediaType(header), headers: map[string]string{}, nodes: map[string]node{}, order: map[string][]string{}}
 	for k := range header {
 		if !headersThatVary[strings.ToLower(k)] {
 			s.headers[strings.ToLower(k)] = k
 		}
 	}
 	switch {
-	case isJSON(s.media):
+	case contract.IsJSON(s.media):
 		var v any
 		dec := json.NewDecoder(bytes.NewReader(body))
 		dec.UseNumber()
@@ -64,7 +65,7 @@ func Of(status int, header http.Header, body []byte) *Shape {
 		}
 		s.body = "JSON"
 		s.json("", v)
-	case isXML(s.media):
+	case contract.IsXML(s.media):
 		doc := etree.NewDocument()
 		if err := doc.ReadFromBytes(body); err != nil || doc.Root() == nil {
 			s.body = "not XML"
@@ -292,19 +293,4 @@ func (s *Shape) Key() string {
 	}
 	sum := sha256.Sum256([]byte(b.String()))
 	return hex.EncodeToString(sum[:4])
-}
-
-// mediaOf is the media type of a Content-Type, lower-case, without
-// parameters.
-func mediaOf(h http.Header) string {
-	mt, _, err := mime.ParseMediaType(h.Get("Content-Type"))
-	if err != nil {
-		return strings.ToLower(strings.TrimSpace(strings.Split(h.Get("Content-Type"), ";")[0]))
-	}
-	return mt
-}
-
-func isJSON(mt string) bool { return mt == "application/json" || strings.HasSuffix(mt, "+json") }
-func isXML(mt string) bool {
-	return mt == "application/xml" || mt == "text/xml" || strings.HasSuffix(mt, "+xml")
 }

@@ -18,6 +18,7 @@ import (
 	"go.yaml.in/yaml/v4"
 
 	"github.com/tokenmock/tokenmock/internal/answers"
+	"github.com/tokenmock/tokenmock/internal/contract"
 	"github.com/tokenmock/tokenmock/internal/problem"
 	"github.com/tokenmock/tokenmock/internal/shape"
 )
@@ -108,7 +109,7 @@ func (r *Recorder) Record(x Exchange) (string, error) {
 	if len(r.ops[x.Operation]) >= maxRecorded {
 		return "", nil
 	}
-	media := mediaType(x.Header)
+	media := contract.MediaType(x.Header)
 	body := placeholders(string(x.Body), media, x)
 	valid := len(x.Violations) == 0
 	members := memberNames(media, x.Body)
@@ -228,10 +229,6 @@ func pointerTo(v any, want, at string) string {
 		}
 	}
 	return ""
-}
-
-func mediaType(h http.Header) string {
-	return strings.ToLower(strings.TrimSpace(strings.Split(h.Get("Content-Type"), ";")[0]))
 }
 
 // write rewrites DIR/<op>.yaml whole, through a temporary file and a
