@@ -156,28 +156,32 @@ func (s *Server) respond(c echo.Context, w *world, v *valid, ch scenario.Choice,
 		body = t.Render(r)
 		ctype = respType + "; charset=utf-8"
 	}
+	if ctype != "" {
+		h.Set("Content-Type", ctype)
+	}
+	s.deliver(c, ch, ans.Status, respType, body, x)
+}
+
+// deliver writes an answer (a fixture's or the backend's) whose headers
+// are set: the fired scenario's drift changes the body, its fault takes
+// the place of the answer; the journal keeps what the client got.
+func (s *Server) deliver(c echo.Context, ch scenario.Choice, status int, mediaType string, body []byte, x *exchange) {
+	h := c.Response().Header()
 	if sc := ch.Scenario; ch.Fired && sc.Drift != nil {
-		body = sc.Drift.Apply(body, respType)
+		body = sc.Drift.Apply(body, mediaType)
 	}
 	if sc := ch.Scenario; ch.Fired && sc.Fault != "" {
 		x.fault = sc.Fault
-		x.status = s.fault(c, sc, ans.Status, ctype, body)
+		x.status = s.fault(c, sc, status, h.Get("Content-Type"), body)
 		return
 	}
-	x.status = ans.Status
+	x.status = status
 	if s.cfg.JournalSize > 0 {
-		ah := h.Clone()
-		if ctype != "" {
-			ah.Set("Content-Type", ctype)
-		}
-		x.answer = &sentAnswer{ans.Status, ah, body}
+		x.answer = &sentAnswer{status, h.Clone(), body}
 	}
 	// A write error means the client has gone: nothing more can be said.
-	if ctype == "" {
-		_ = c.NoContent(ans.Status)
-		return
-	}
-	_ = c.Blob(ans.Status, ctype, body)
+	c.Response().WriteHeader(status)
+	_, _ = c.Response().Write(body)
 }
 
 // HeaderLifecycle tells the client what the token lifecycle decided.

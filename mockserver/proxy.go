@@ -10,6 +10,7 @@ import (
 	"github.com/tokenmock/tokenmock/internal/contract"
 	"github.com/tokenmock/tokenmock/internal/lifecycle"
 	"github.com/tokenmock/tokenmock/internal/problem"
+	"github.com/tokenmock/tokenmock/internal/scenario"
 	"github.com/tokenmock/tokenmock/internal/upstream"
 )
 
@@ -88,27 +89,12 @@ func (s *Server) forward(c echo.Context, v *valid, x *exchange) *problem.Problem
 	if v != nil {
 		h.Set(HeaderViolations, strconv.Itoa(len(x.reported)+len(x.answerViols)))
 	}
-	body := ans.Body
 	// The length is the bytes given, which a drift or fault changes.
 	h.Del("Content-Length")
-	ch := x.choice
-	if sc := ch.Scenario; ch.Fired && sc != nil {
-		h.Set("X-Mock-Scenario-Applied", sc.Name)
-		if sc.Drift != nil {
-			body = sc.Drift.Apply(body, contract.MediaType(ans.Header))
-		}
-		if sc.Fault != "" {
-			x.fault = sc.Fault
-			x.status = s.fault(c, sc, ans.Status, ans.Header.Get("Content-Type"), body)
-			return nil
-		}
+	if applied := x.choice.Applied(); applied != "" {
+		h.Set(scenario.HeaderApplied, applied)
 	}
-	x.status = ans.Status
-	if s.cfg.JournalSize > 0 {
-		x.answer = &sentAnswer{ans.Status, h.Clone(), body}
-	}
-	c.Response().WriteHeader(ans.Status)
-	_, _ = c.Response().Write(body)
+	s.deliver(c, x.choice, ans.Status, contract.MediaType(ans.Header), ans.Body, x)
 	return nil
 }
 
