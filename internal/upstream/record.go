@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/go-openapi/jsonpointer"
 	"go.yaml.in/yaml/v4"
 
 	"github.com/tokenmock/tokenmock/internal/answers"
@@ -217,7 +218,7 @@ func pointerTo(v any, want, at string) string {
 		}
 	case map[string]any:
 		for _, k := range slices.Sorted(maps.Keys(t)) {
-			if p := pointerTo(t[k], want, at+"/"+strings.NewReplacer("~", "~0", "/", "~1").Replace(k)); p != "" {
+			if p := pointerTo(t[k], want, at+"/"+jsonpointer.Escape(k)); p != "" {
 				return p
 			}
 		}
