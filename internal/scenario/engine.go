@@ -91,9 +91,7 @@ type Engine struct {
 	start time.Time
 	lat   Range
 	chain []Decider
-	// commit runs after the chain, for choices that keep the default
-	// answer: the lifecycle's renewal and touch take effect only then.
-	steps sync.Map // operation -> *atomic.Uint64
+	steps sync.Map // operation -> *atomic.Uint64: its requests' numbers
 
 	world atomic.Pointer[world]
 
